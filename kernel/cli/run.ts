@@ -1,0 +1,1 @@
+export async function run(args: string[]): Promise<number> { void args; return 1; }

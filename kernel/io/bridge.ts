@@ -1,0 +1,47 @@
+// The main thread's end of the I/O thread: start it, receive requests, hand it messages to send.
+import { Worker } from 'node:worker_threads';
+import type { Message, OutgoingMessage } from '../wire/message.js';
+import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
+
+export type RequestHandler = (channel: 'shell' | 'control' | 'stdin', msg: Message) => void;
+
+export class IoBridge {
+  private readonly worker: Worker;
+  readonly bound: Promise<void>;
+  private closed?: () => void;
+
+  constructor(data: IoWorkerData, onRequest: RequestHandler, onFatal: (error: string) => void) {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
+    this.bound = new Promise((resolve, reject) => {
+      this.worker.on('message', (m: ToMain) => {
+        switch (m.kind) {
+          case 'bound': resolve(); break;
+          case 'request': onRequest(m.channel, reviveBuffers(m.msg)); break;
+          case 'closed': this.closed?.(); break;
+          case 'fatal': reject(new Error(m.error)); onFatal(m.error); break;
+        }
+      });
+      this.worker.on('error', (e) => { reject(e); onFatal(e.stack ?? String(e)); });
+    });
+  }
+
+  send(...msgs: OutgoingMessage[]): void {
+    this.worker.postMessage({ kind: 'send', msgs } satisfies ToIo);
+  }
+
+  /** Flush every queued send and close the sockets. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      this.closed = () => { clearTimeout(timer); resolve(); };
+      this.worker.postMessage({ kind: 'close' } satisfies ToIo);
+    });
+  }
+}
+
+/** Structured clone turns Buffers into Uint8Arrays; identities must be sent back byte for byte. */
+function reviveBuffers(msg: Message): Message {
+  msg.identities = msg.identities.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  msg.buffers = msg.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return msg;
+}

@@ -1,0 +1,22 @@
+// Messages between the main thread (evaluation) and the I/O thread (sockets), over a MessagePort.
+import type { Message, OutgoingMessage, KernelInfoReply } from '../wire/message.js';
+import type { ConnectionInfo } from '../wire/connection.js';
+
+export interface IoWorkerData {
+  connection: ConnectionInfo;
+  kernelInfo: KernelInfoReply;
+  /** The kernel session id stamped on every header we send. */
+  session: string;
+}
+
+/** I/O thread → main thread. */
+export type ToMain =
+  | { kind: 'request'; channel: 'shell' | 'control' | 'stdin'; msg: Message }
+  | { kind: 'bound' }
+  | { kind: 'closed' }
+  | { kind: 'fatal'; error: string };
+
+/** Main thread → I/O thread. */
+export type ToIo =
+  | { kind: 'send'; msgs: OutgoingMessage[] }
+  | { kind: 'close' };

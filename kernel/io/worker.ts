@@ -1,0 +1,132 @@
+// The I/O thread. It owns every socket so that heartbeat, control and interrupt keep working
+// while the main thread is busy running a cell. It verifies and decodes incoming frames, answers
+// heartbeat and the control requests that need no evaluator, and signs and sends what the main thread produces.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as zmq from 'zeromq';
+import { endpoint } from '../wire/connection.js';
+import { createSigner } from '../wire/sign.js';
+import { decode, encode, WireError } from '../wire/frames.js';
+import { newHeader } from '../wire/header.js';
+import { replyType, type Message, type OutgoingMessage } from '../wire/message.js';
+import { SendQueue } from './queue.js';
+import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
+
+const { connection, kernelInfo, session } = workerData as IoWorkerData;
+const port = parentPort!;
+const signer = createSigner(connection.signature_scheme, connection.key);
+const log = (line: string): void => void process.stderr.write(`[tsprof] ${line}\n`);
+
+// Large messages are legitimate (a notebook cell with data); only refuse the absurd.
+const MAX_MESSAGE = 512 * 1024 * 1024;
+const shell = new zmq.Router({ maxMessageSize: MAX_MESSAGE });
+const control = new zmq.Router({ maxMessageSize: MAX_MESSAGE });
+const stdin = new zmq.Router({ maxMessageSize: MAX_MESSAGE });
+// No high-water mark on iopub: a burst of output must arrive whole, not be dropped by PUB.
+const iopub = new zmq.Publisher({ sendHighWaterMark: 0 });
+const hb = new zmq.Reply();
+
+const onSendError = (e: unknown): void => log(`send failed: ${(e as Error).message}`);
+const queues = {
+  shell: new SendQueue(shell, onSendError),
+  control: new SendQueue(control, onSendError),
+  stdin: new SendQueue(stdin, onSendError),
+  iopub: new SendQueue(iopub, onSendError),
+};
+
+function send(msg: OutgoingMessage): void {
+  queues[msg.channel].push(encode(msg, signer));
+}
+
+function toMain(m: ToMain): void {
+  port.postMessage(m);
+}
+
+function reply(req: Message, channel: 'control' | 'shell', content: unknown): void {
+  send({ channel, identities: req.identities, header: newHeader(replyType(req.header.msg_type), session), parent_header: req.header, metadata: {}, content });
+}
+
+function status(parent: Message, execution_state: 'busy' | 'idle'): void {
+  send({ channel: 'iopub', identities: [Buffer.from('kernel.status')], header: newHeader('status', session), parent_header: parent.header, metadata: {}, content: { execution_state } });
+}
+
+let shutdownTimer: NodeJS.Timeout | undefined;
+
+/** Control requests the I/O thread answers itself; the rest go to the main thread. */
+function onControl(msg: Message): void {
+  switch (msg.header.msg_type) {
+    case 'kernel_info_request':
+      status(msg, 'busy');
+      reply(msg, 'control', kernelInfo);
+      status(msg, 'idle');
+      return;
+    case 'interrupt_request':
+      status(msg, 'busy');
+      // One interrupt path for everything: SIGINT. While the main thread runs a cell's synchronous
+      // code, Node's SIGINT watchdog (vm breakOnSigint) ends it cleanly; otherwise the main thread's
+      // SIGINT listener cancels the pending await.
+      process.kill(process.pid, 'SIGINT');
+      reply(msg, 'control', { status: 'ok' });
+      status(msg, 'idle');
+      return;
+    case 'shutdown_request':
+      // The main thread cleans up and replies. If it is stuck in a callback we cannot interrupt,
+      // reply ourselves and end the process after a grace period.
+      process.kill(process.pid, 'SIGINT');
+      toMain({ kind: 'request', channel: 'control', msg });
+      shutdownTimer = setTimeout(() => {
+        log('main thread did not answer shutdown in 3 s; ending the process');
+        reply(msg, 'control', { status: 'ok', restart: Boolean((msg.content as { restart?: boolean }).restart) });
+        void Promise.all(Object.values(queues).map((q) => q.drain())).finally(() => process.kill(process.pid, 'SIGKILL'));
+      }, 3000);
+      return;
+    default:
+      toMain({ kind: 'request', channel: 'control', msg });
+  }
+}
+
+async function receive(name: 'shell' | 'control' | 'stdin', socket: zmq.Router): Promise<void> {
+  for await (const frames of socket) {
+    let msg: Message;
+    try {
+      msg = decode(frames, signer);
+    } catch (e) {
+      // A bad signature or malformed frames: never executed, logged for the operator.
+      log(`rejected a message on ${name}: ${e instanceof WireError ? e.message : String(e)}`);
+      continue;
+    }
+    if (name === 'control') onControl(msg);
+    else toMain({ kind: 'request', channel: name, msg });
+  }
+}
+
+async function heartbeat(): Promise<void> {
+  for await (const [ping] of hb) await hb.send(ping);
+}
+
+async function close(): Promise<void> {
+  clearTimeout(shutdownTimer);
+  await Promise.all(Object.values(queues).map((q) => q.drain()));
+  // Closing every socket before the thread ends avoids zeromq's abort at process exit.
+  for (const s of [shell, control, stdin, iopub, hb]) s.close();
+  toMain({ kind: 'closed' });
+}
+
+port.on('message', (m: ToIo) => {
+  if (m.kind === 'send') for (const msg of m.msgs) send(msg);
+  else if (m.kind === 'close') void close();
+});
+
+async function main(): Promise<void> {
+  await Promise.all([
+    shell.bind(endpoint(connection, 'shell')),
+    control.bind(endpoint(connection, 'control')),
+    stdin.bind(endpoint(connection, 'stdin')),
+    iopub.bind(endpoint(connection, 'iopub')),
+    hb.bind(endpoint(connection, 'hb')),
+  ]);
+  toMain({ kind: 'bound' });
+  const loops = [receive('shell', shell), receive('control', control), receive('stdin', stdin), heartbeat()];
+  await Promise.allSettled(loops);
+}
+
+main().catch((e: Error) => toMain({ kind: 'fatal', error: e.stack ?? String(e) }));

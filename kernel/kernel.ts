@@ -1,0 +1,157 @@
+// The dispatcher: one handler per msg_type, as ipykernel's kernelbase does. Shell requests run
+// one at a time in arrival order; each is wrapped in busy/idle status on iopub.
+import { writeSync } from 'node:fs';
+import { newHeader } from './wire/header.js';
+import {
+  replyType,
+  type CommInfoRequest, type CommOpen, type CompleteRequest, type ExecuteRequest, type Header, type HistoryRequest,
+  type InspectRequest, type IsCompleteRequest, type KernelInfoReply, type Message, type OutgoingMessage, type ShutdownRequest,
+} from './wire/message.js';
+import type { LanguageService } from './language/index.js';
+import type { KernelSession } from './session/session.js';
+
+type Handler = (msg: Message) => Promise<unknown>;
+
+export interface KernelDeps {
+  session: KernelSession;
+  language: LanguageService;
+  kernelInfo: KernelInfoReply;
+  sessionId: string;
+  send: (...msgs: OutgoingMessage[]) => void;
+  /** Close sockets and end the process. */
+  shutdown: () => Promise<never>;
+}
+
+export const log = (line: string): void => {
+  writeSync(2, `[tsprof] ${line}\n`);
+};
+
+export class Kernel {
+  private readonly queue: Message[] = [];
+  private running = false;
+  /** After an error with stop_on_error, execute requests already queued are aborted (as ipykernel does). */
+  private aborting = false;
+
+  private readonly handlers: Record<string, Handler> = {
+    execute_request: (m) => this.executeRequest(m),
+    kernel_info_request: async () => this.deps.kernelInfo,
+    complete_request: (m) => this.completeRequest(m),
+    inspect_request: (m) => this.inspectRequest(m),
+    is_complete_request: (m) => this.isCompleteRequest(m),
+    history_request: (m) => this.historyRequest(m),
+    comm_info_request: (m) => this.commInfoRequest(m),
+    comm_open: (m) => this.commOpen(m),
+    comm_msg: async () => undefined,
+    comm_close: async () => undefined,
+    shutdown_request: (m) => this.shutdownRequest(m),
+    interrupt_request: async () => {
+      process.kill(process.pid, 'SIGINT');
+      return { status: 'ok' };
+    },
+  };
+
+  constructor(private readonly deps: KernelDeps) {}
+
+  /** Entry point for every decoded request from the I/O thread. */
+  onRequest(channel: 'shell' | 'control' | 'stdin', msg: Message): void {
+    if (channel === 'stdin') return; // input_reply is consumed where input was requested
+    if (channel === 'control') {
+      void this.handle('control', msg);
+      return;
+    }
+    this.queue.push(msg);
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let msg = this.queue.shift(); msg; msg = this.queue.shift()) await this.handle('shell', msg);
+    } finally {
+      this.running = false;
+      this.aborting = false;
+    }
+  }
+
+  private async handle(channel: 'shell' | 'control', msg: Message): Promise<void> {
+    const type = msg.header.msg_type;
+    this.status(msg.header, 'busy');
+    try {
+      const handler = this.handlers[type];
+      let content: unknown;
+      if (!handler) {
+        log(`unknown message type ${JSON.stringify(type)} on ${channel}; replying with an error`);
+        content = { status: 'error', ename: 'UnknownMessageType', evalue: `tsprof does not handle ${type}`, traceback: [] };
+      } else if (type === 'execute_request' && this.aborting) {
+        content = { status: 'aborted', execution_count: this.deps.session.executionCount };
+      } else {
+        content = await handler(msg);
+      }
+      // comm messages and other non-requests get no reply
+      if (content !== undefined && (type.endsWith('_request') || !handler)) this.reply(channel, msg, content);
+    } catch (e) {
+      log(`handler for ${type} failed: ${(e as Error)?.stack ?? String(e)}`);
+      this.reply(channel, msg, { status: 'error', ename: 'KernelError', evalue: String((e as Error)?.message ?? e), traceback: [] });
+    } finally {
+      this.status(msg.header, 'idle');
+    }
+  }
+
+  private reply(channel: 'shell' | 'control', req: Message, content: unknown): void {
+    this.deps.send({ channel, identities: req.identities, header: newHeader(replyType(req.header.msg_type), this.deps.sessionId), parent_header: req.header, metadata: {}, content });
+  }
+
+  private status(parent: Header, execution_state: 'busy' | 'idle'): void {
+    this.deps.session.streams.flush();
+    this.deps.send({ channel: 'iopub', identities: [Buffer.from('kernel.status')], header: newHeader('status', this.deps.sessionId), parent_header: parent, metadata: {}, content: { execution_state } });
+  }
+
+  private async executeRequest(msg: Message): Promise<unknown> {
+    const req = msg.content as unknown as ExecuteRequest;
+    if (typeof req.code !== 'string') return { status: 'error', ename: 'BadRequest', evalue: 'execute_request content.code must be a string', traceback: [], execution_count: this.deps.session.executionCount };
+    const reply = await this.deps.session.execute(req, msg.header);
+    if (reply.status === 'ok' && !req.silent && req.store_history !== false) this.deps.language.addCell(req.code);
+    if (reply.status === 'error' && req.stop_on_error !== false) this.aborting = true;
+    return reply;
+  }
+
+  private completeRequest(msg: Message): Promise<unknown> {
+    const { code, cursor_pos } = msg.content as unknown as CompleteRequest;
+    return this.deps.language.complete(String(code ?? ''), Number(cursor_pos ?? String(code ?? '').length));
+  }
+
+  private inspectRequest(msg: Message): Promise<unknown> {
+    const { code, cursor_pos, detail_level } = msg.content as unknown as InspectRequest;
+    return this.deps.language.inspect(String(code ?? ''), Number(cursor_pos ?? 0), detail_level === 1 ? 1 : 0);
+  }
+
+  private isCompleteRequest(msg: Message): Promise<unknown> {
+    return this.deps.language.isComplete(String((msg.content as unknown as IsCompleteRequest).code ?? ''));
+  }
+
+  private async historyRequest(msg: Message): Promise<unknown> {
+    return { status: 'ok', history: this.deps.session.history.query(msg.content as unknown as HistoryRequest) };
+  }
+
+  private async commInfoRequest(msg: Message): Promise<unknown> {
+    void (msg.content as CommInfoRequest);
+    return { status: 'ok', comms: {} };
+  }
+
+  /** No comm targets are registered: say so by closing the comm, as the protocol asks. */
+  private async commOpen(msg: Message): Promise<undefined> {
+    const { comm_id, target_name } = msg.content as unknown as CommOpen;
+    log(`comm_open for unknown target ${JSON.stringify(target_name)}; closing comm ${comm_id}`);
+    this.deps.send({ channel: 'iopub', identities: [Buffer.from('comm')], header: newHeader('comm_close', this.deps.sessionId), parent_header: msg.header, metadata: {}, content: { comm_id, data: {} } });
+    return undefined;
+  }
+
+  private async shutdownRequest(msg: Message): Promise<never> {
+    const restart = Boolean((msg.content as ShutdownRequest).restart);
+    this.reply('control', msg, { status: 'ok', restart });
+    this.status(msg.header, 'idle');
+    await this.deps.language.close();
+    return this.deps.shutdown();
+  }
+}

@@ -1,0 +1,161 @@
+// Runs transpiled cells in this process's one V8 context through the inspector's REPL mode:
+// `let`/`const`/`class` may be declared again, top-level `await` works, and values keep their
+// identity with everything else in the process (modules, builtins).
+//
+// Interrupt is SIGINT. The synchronous part of a cell runs inside a vm call with breakOnSigint,
+// so Node's watchdog ends a `while (true) {}` cleanly and state survives; a cell waiting on a
+// promise is released by the SIGINT listener. (Terminating from another thread is not safe when
+// the main thread is inside a libuv callback: Node aborts with a corrupted async-hooks stack.)
+import { Session } from 'node:inspector';
+import vm from 'node:vm';
+
+export type Outcome =
+  | { status: 'ok'; value: unknown }
+  | { status: 'error'; error: unknown; position?: { line: number; column: number } }
+  | { status: 'interrupted' };
+
+interface RemoteObject {
+  type: string;
+  subtype?: string;
+  value?: unknown;
+  unserializableValue?: string;
+  objectId?: string;
+  description?: string;
+}
+
+interface EvaluateResult {
+  result: RemoteObject;
+  exceptionDetails?: { exception?: RemoteObject; lineNumber: number; columnNumber: number; text: string };
+}
+
+const RUN = Symbol.for('tsprof.run');
+const SLOT = Symbol.for('tsprof.slot');
+const GROUP = 'tsprof';
+type Slots = { [RUN]?: () => void; [SLOT]?: unknown };
+
+/** Thrown into a cell's await when the user interrupts. */
+export class KeyboardInterrupt extends Error {
+  override name = 'KeyboardInterrupt';
+}
+
+export class Evaluator {
+  private readonly session = new Session();
+  private readonly runner = new vm.Script(`globalThis[Symbol.for('tsprof.run')]()`, { filename: 'tsprof-runner' });
+  private settle?: (o: Outcome) => void;
+  private interruptListeners = new Set<() => void>();
+
+  constructor() {
+    this.session.connect();
+    process.on('SIGINT', () => this.interrupt());
+  }
+
+  /** Called on SIGINT when no synchronous code was running: release whatever the cell awaits. */
+  interrupt(): void {
+    const settle = this.settle;
+    this.settle = undefined;
+    settle?.({ status: 'interrupted' });
+    for (const l of this.interruptListeners) l();
+  }
+
+  /** Let long-running kernel work (a magic's loop) hear interrupts too. */
+  onInterrupt(listener: () => void): () => void {
+    this.interruptListeners.add(listener);
+    return () => this.interruptListeners.delete(listener);
+  }
+
+  get busy(): boolean {
+    return this.settle !== undefined;
+  }
+
+  evaluate(js: string): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      let done = false;
+      const settle = (o: Outcome): void => {
+        if (done) return;
+        done = true;
+        if (this.settle === settle) this.settle = undefined;
+        resolve(o);
+      };
+      this.settle = settle;
+      (globalThis as Slots)[RUN] = () =>
+        this.session.post('Runtime.evaluate', { expression: js, replMode: true, objectGroup: GROUP }, (err, res) => {
+          if (done) return;
+          if (err) settle(/terminat/i.test(err.message) ? { status: 'interrupted' } : { status: 'error', error: err });
+          else this.outcome(res as unknown as EvaluateResult).then(settle, (e: unknown) => settle({ status: 'error', error: e }));
+        });
+      try {
+        this.runner.runInThisContext({ breakOnSigint: true });
+      } catch (e) {
+        settle((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED' ? { status: 'interrupted' } : { status: 'error', error: e });
+      } finally {
+        delete (globalThis as Slots)[RUN];
+      }
+    });
+  }
+
+  /** Evaluate without side effects (V8 refuses anything that would change state): for completion and inspection. */
+  async peek(expression: string): Promise<{ ok: true; value: unknown } | { ok: false }> {
+    try {
+      const res = await this.post<EvaluateResult>('Runtime.evaluate', { expression, throwOnSideEffect: true, timeout: 200, objectGroup: GROUP, silent: true });
+      if (res.exceptionDetails) return { ok: false };
+      return { ok: true, value: await this.fromRemote(res.result) };
+    } catch {
+      return { ok: false };
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Names declared with let/const/class at the top level of cells (not properties of globalThis). */
+  async lexicalNames(): Promise<string[]> {
+    try {
+      return (await this.post<{ names: string[] }>('Runtime.globalLexicalScopeNames', {})).names;
+    } catch {
+      return [];
+    }
+  }
+
+  private async outcome(res: EvaluateResult): Promise<Outcome> {
+    try {
+      if (res.exceptionDetails) {
+        const d = res.exceptionDetails;
+        const error = d.exception ? await this.fromRemote(d.exception) : new Error(d.text);
+        return { status: 'error', error, position: { line: d.lineNumber + 1, column: d.columnNumber + 1 } };
+      }
+      return { status: 'ok', value: await this.fromRemote(res.result) };
+    } finally {
+      this.release();
+    }
+  }
+
+  /** The real value behind a RemoteObject: objects are fetched through a slot, primitives decoded. */
+  private async fromRemote(r: RemoteObject): Promise<unknown> {
+    if (r.objectId) {
+      await this.post('Runtime.callFunctionOn', {
+        objectId: r.objectId,
+        functionDeclaration: `function () { 'use strict'; globalThis[Symbol.for('tsprof.slot')] = this; }`,
+        silent: true,
+      });
+      const value = (globalThis as Slots)[SLOT];
+      delete (globalThis as Slots)[SLOT];
+      return value;
+    }
+    if (r.type === 'undefined') return undefined;
+    if (r.unserializableValue !== undefined) {
+      const u = r.unserializableValue;
+      if (u.endsWith('n')) return BigInt(u.slice(0, -1));
+      return u === '-0' ? -0 : Number(u);
+    }
+    return r.value;
+  }
+
+  private release(): void {
+    this.session.post('Runtime.releaseObjectGroup', { objectGroup: GROUP });
+  }
+
+  private post<T>(method: string, params: object): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T)));
+    });
+  }
+}

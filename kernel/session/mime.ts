@@ -1,0 +1,59 @@
+// A value → its MIME bundle. Objects choose their own bundle through a protocol; everything
+// else gets text/plain from util.inspect. Every bundle carries text/plain.
+import { inspect } from 'node:util';
+import type { MimeBundle } from '../wire/message.js';
+
+/** Implement `[MIME_BUNDLE]()` (or IPython's `_repr_mimebundle_()`) to choose how a value displays. */
+export const MIME_BUNDLE = Symbol.for('tsprof.mimebundle');
+
+export interface DisplayOutput {
+  data: MimeBundle;
+  metadata: Record<string, unknown>;
+}
+
+const REPR_METHODS: Array<[string, string]> = [
+  ['_repr_html_', 'text/html'],
+  ['_repr_markdown_', 'text/markdown'],
+  ['_repr_svg_', 'image/svg+xml'],
+  ['_repr_png_', 'image/png'],
+  ['_repr_jpeg_', 'image/jpeg'],
+  ['_repr_latex_', 'text/latex'],
+  ['_repr_json_', 'application/json'],
+];
+
+export function plainText(value: unknown): string {
+  return typeof value === 'string' ? inspect(value) : inspect(value, { depth: 4, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 });
+}
+
+export function toDisplayOutput(value: unknown): DisplayOutput {
+  const data: MimeBundle = {};
+  let metadata: Record<string, unknown> = {};
+  if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+    const v = value as Record<string | symbol, unknown>;
+    const custom = typeof v[MIME_BUNDLE] === 'function' ? v[MIME_BUNDLE] : v._repr_mimebundle_;
+    if (typeof custom === 'function') {
+      const out = custom.call(value) as MimeBundle | { data: MimeBundle; metadata?: Record<string, unknown> } | undefined;
+      if (out && typeof out === 'object') {
+        if ('data' in out && typeof out.data === 'object' && out.data !== null) {
+          Object.assign(data, out.data);
+          metadata = { ...(out as { metadata?: Record<string, unknown> }).metadata };
+        } else Object.assign(data, out);
+      }
+    }
+    for (const [method, mime] of REPR_METHODS) {
+      if (!(mime in data) && typeof v[method] === 'function') {
+        const r = (v[method] as () => unknown).call(value);
+        if (r !== undefined && r !== null) data[mime] = mime === 'image/png' || mime === 'image/jpeg' ? base64(r) : r;
+      }
+    }
+  }
+  if (!('text/plain' in data)) data['text/plain'] = plainText(value);
+  return { data, metadata };
+}
+
+export function base64(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (v instanceof ArrayBuffer) return Buffer.from(v).toString('base64');
+  throw new TypeError('image data must be a base64 string, a Buffer, a Uint8Array or an ArrayBuffer');
+}

@@ -1,0 +1,136 @@
+// A cell's life: execute_input, transpile, evaluate, execute_result or error, history, reply.
+// All output leaves through `publish` (the same path for user code, display() and magics).
+import type { ExecuteReply, ExecuteRequest, Header, MimeBundle } from '../wire/message.js';
+import { cellContext, currentCell, setLatestCell, type CellContext } from './context.js';
+import { createDisplay, type DisplayFunction } from './display.js';
+import { Evaluator, type Outcome } from './evaluator.js';
+import { History } from './history.js';
+import { createImporter } from './imports.js';
+import { toDisplayOutput } from './mime.js';
+import { StreamRouter } from './output.js';
+import { installRuntime } from './runtime.js';
+import { formatError, type FormattedError } from './stacktrace.js';
+import { TranspileError, transpileCell } from './transpile.js';
+
+export type Publish = (parent: Header, msgType: string, content: unknown) => void;
+
+export interface SessionOptions {
+  publish: Publish;
+  /** The notebook's directory: imports and require resolve from here. */
+  baseDir: string;
+}
+
+/** Runs one cell's code (after any magic has been taken out) and says how it went. */
+export type CellRunner = (code: string, ctx: CellContext) => Promise<Outcome>;
+
+export class KernelSession {
+  executionCount = 0;
+  readonly evaluator = new Evaluator();
+  readonly history = new History();
+  readonly streams: StreamRouter;
+  readonly display: DisplayFunction;
+  private readonly publishRaw: Publish;
+  private silentCount = 0;
+
+  constructor(opts: SessionOptions) {
+    this.publishRaw = opts.publish;
+    this.streams = new StreamRouter((parent, name, text) => this.publishRaw(parent, 'stream', { name, text }));
+    this.display = createDisplay({
+      publish: (output, displayId, update) => {
+        const parent = currentCell()?.parent;
+        if (!parent) return;
+        const content = { data: output.data, metadata: output.metadata, transient: displayId ? { display_id: displayId } : {} };
+        this.publish(parent, update ? 'update_display_data' : 'display_data', content);
+      },
+    });
+    installRuntime({ import: createImporter(opts.baseDir), display: this.display }, opts.baseDir);
+  }
+
+  /** Publish with pending stream output flushed first, so the order the user sees is the order it happened. */
+  publish(parent: Header, msgType: string, content: unknown): void {
+    this.streams.flush();
+    this.publishRaw(parent, msgType, content);
+  }
+
+  async execute(req: ExecuteRequest, parent: Header): Promise<ExecuteReply> {
+    const silent = Boolean(req.silent);
+    const storeHistory = !silent && req.store_history !== false;
+    if (storeHistory) this.executionCount++;
+    const count = this.executionCount;
+    if (!silent) this.publish(parent, 'execute_input', { code: req.code, execution_count: count });
+    if (storeHistory) this.history.add(count, req.code);
+
+    const ctx: CellContext = { parent, cell: silent ? -++this.silentCount : count };
+    setLatestCell(ctx);
+    const outcome = await cellContext.run(ctx, () => this.runCell(req.code, ctx));
+    this.streams.flush();
+
+    if (outcome.status === 'ok') {
+      if (!silent && outcome.value !== undefined) {
+        const out = toDisplayOutput(outcome.value);
+        this.publish(parent, 'execute_result', { execution_count: count, data: out.data, metadata: out.metadata });
+        if (storeHistory) this.history.setOutput(count, String(out.data['text/plain'] ?? ''));
+      }
+      const user_expressions = await cellContext.run(ctx, () => this.userExpressions(req.user_expressions ?? {}));
+      return { status: 'ok', execution_count: count, user_expressions, payload: [] };
+    }
+    const err = outcome.status === 'interrupted' ? interruptError() : this.describeError(outcome, req.code, ctx.cell);
+    if (!silent) this.publish(parent, 'error', err);
+    return { status: 'error', execution_count: count, ...err, user_expressions: {}, payload: [] };
+  }
+
+  /** Transpile and evaluate. Magics (magics/) wrap this. */
+  runCell: CellRunner = async (code, ctx) => {
+    let js: string;
+    try {
+      js = transpileCell(code, cellName(ctx.cell)).js;
+    } catch (e) {
+      if (e instanceof TranspileError) return { status: 'error', error: e, position: e.line ? { line: e.line, column: e.column ?? 0 } : undefined };
+      throw e;
+    }
+    return this.evaluator.evaluate(js);
+  };
+
+  /** An error thrown by a timer or promise callback after (or while) its cell ran. */
+  reportAsyncError(cell: CellContext, error: unknown, kind: string): void {
+    const err = formatError(error);
+    err.traceback.push(`(${kind === 'unhandledRejection' ? 'unhandled promise rejection' : 'uncaught exception in a callback'}; the kernel keeps running)`);
+    this.publish(cell.parent, 'error', err);
+  }
+
+  private describeError(outcome: Extract<Outcome, { status: 'error' }>, code: string, cell: number): FormattedError {
+    const err = formatError(outcome.error);
+    const isSyntax = err.ename === 'SyntaxError' || outcome.error instanceof TranspileError;
+    if (isSyntax && outcome.position) {
+      const { line, column } = outcome.position;
+      const src = code.split('\n')[line - 1] ?? '';
+      err.traceback = [`  at ${cellName(cell)}:${line}`, `    ${src}`, `    ${' '.repeat(Math.max(0, column - 1))}^`, `${err.ename}: ${err.evalue}`];
+    }
+    return err;
+  }
+
+  private async userExpressions(exprs: Record<string, string>): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [name, expr] of Object.entries(exprs)) {
+      let outcome: Outcome;
+      try {
+        outcome = await this.evaluator.evaluate(transpileCell(expr, 'user-expression').js);
+      } catch (e) {
+        outcome = { status: 'error', error: e };
+      }
+      if (outcome.status === 'ok') out[name] = { status: 'ok', ...toDisplayOutput(outcome.value) };
+      else out[name] = { status: 'error', ...(outcome.status === 'error' ? formatError(outcome.error) : interruptError()) };
+    }
+    return out;
+  }
+}
+
+export function cellName(cell: number): string {
+  return cell >= 0 ? `cell-${cell}` : `cell-silent${-cell}`;
+}
+
+function interruptError(): FormattedError {
+  return { ename: 'KeyboardInterrupt', evalue: 'the cell was interrupted', traceback: ['KeyboardInterrupt: the cell was interrupted; variables defined before it are kept'] };
+}
+
+export type { MimeBundle };

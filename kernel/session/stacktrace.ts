@@ -1,0 +1,70 @@
+// Tracebacks that point at cells and TypeScript lines, without the kernel's own frames.
+//
+// Transpiling keeps lines in place, so a V8 frame `cell-3:12:5` already names TypeScript line 12;
+// only the column can differ, and we drop it. Frames inside the kernel, node internals and the
+// inspector's evaluate call are noise to the user and are removed.
+import { fileURLToPath } from 'node:url';
+import { dirname, sep } from 'node:path';
+
+const KERNEL_DIR = dirname(dirname(fileURLToPath(import.meta.url))) + sep;
+
+const FRAME = /^\s+at\s/;
+
+function isInternal(frame: string): boolean {
+  return (
+    frame.includes('node:internal') ||
+    frame.includes('node:inspector') ||
+    frame.includes('node:vm') ||
+    frame.includes('tsprof-runner') ||
+    frame.includes(KERNEL_DIR) ||
+    /\(<anonymous>\)$/.test(frame) ||
+    /at <anonymous>$/.test(frame)
+  );
+}
+
+/** `cell-3:12:5` → `cell-3:12` in every frame. */
+function shortenCellPositions(line: string): string {
+  return line.replace(/(cell-\d+):(\d+):\d+/g, '$1:$2');
+}
+
+export interface FormattedError {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+export function formatError(err: unknown): FormattedError {
+  if (!(err instanceof Error) && !(typeof err === 'object' && err !== null && 'stack' in err)) {
+    const evalue = describe(err);
+    return { ename: 'Uncaught', evalue, traceback: [`Uncaught ${evalue}`] };
+  }
+  const e = err as Error;
+  const ename = safe(() => e.name) || e.constructor?.name || 'Error';
+  const evalue = safe(() => e.message) ?? '';
+  const stack = typeof e.stack === 'string' ? e.stack : `${ename}: ${evalue}`;
+  const lines = stack.split('\n');
+  const kept = lines.filter((l) => !FRAME.test(l) || !isInternal(l)).map(shortenCellPositions);
+  // Cause chains are part of the story; show them the way Node prints them.
+  const cause = safe(() => (e as Error & { cause?: unknown }).cause);
+  if (cause !== undefined && cause !== e) {
+    const inner = formatError(cause);
+    kept.push(`Caused by: ${inner.traceback[0] ?? ''}`, ...inner.traceback.slice(1));
+  }
+  return { ename, evalue, traceback: kept };
+}
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(v: unknown): string {
+  try {
+    return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
