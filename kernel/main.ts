@@ -11,6 +11,7 @@ import { createLanguageService } from './language/index.js';
 import { KernelSession } from './session/session.js';
 import { captureProcessStreams } from './session/output.js';
 import { installGuards } from './session/guards.js';
+import { installMagics } from '../magics/index.js';
 
 export async function runKernel(connectionFile: string): Promise<void> {
   const connection = readConnectionFile(connectionFile);
@@ -25,6 +26,7 @@ export async function runKernel(connectionFile: string): Promise<void> {
       bridge?.send({ channel: 'iopub', identities: [Buffer.from(msgType)], header: newHeader(msgType, sessionId), parent_header: parent, metadata: {}, content }),
   });
   const language = createLanguageService(session.evaluator);
+  installMagics(session, language);
   const realExit = installGuards((cell, error, kind) => session.reportAsyncError(cell, error, kind), log);
 
   const kernel = new Kernel({

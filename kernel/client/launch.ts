@@ -93,7 +93,7 @@ export async function launchKernel(options: LaunchOptions = {}): Promise<Launche
         } catch {
           /* fall through to kill */
         }
-        await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 3000).unref())]);
         if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGKILL');
           await gone;

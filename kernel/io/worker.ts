@@ -1,6 +1,7 @@
 // The I/O thread. It owns every socket so that heartbeat, control and interrupt keep working
 // while the main thread is busy running a cell. It verifies and decodes incoming frames, answers
 // heartbeat and the control requests that need no evaluator, and signs and sends what the main thread produces.
+import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as zmq from 'zeromq';
 import { endpoint } from '../wire/connection.js';
@@ -14,7 +15,9 @@ import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 const { connection, kernelInfo, session } = workerData as IoWorkerData;
 const port = parentPort!;
 const signer = createSigner(connection.signature_scheme, connection.key);
-const log = (line: string): void => void process.stderr.write(`[tsprof] ${line}\n`);
+// Straight to fd 2: a worker's process.stderr is piped into the main thread's process.stderr, which
+// the session captures as the latest cell's output, so the operator would never see these lines.
+const log = (line: string): void => void writeSync(2, `[tsprof] ${line}\n`);
 
 // Large messages are legitimate (a notebook cell with data); only refuse the absurd.
 const MAX_MESSAGE = 512 * 1024 * 1024;

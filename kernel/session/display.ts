@@ -7,14 +7,16 @@ import { MIME_BUNDLE, base64, toDisplayOutput, type DisplayOutput } from './mime
 export interface DisplayPublisher {
   /** Publish `display_data`, or `update_display_data` when `update` is true. */
   publish(output: DisplayOutput, displayId: string | undefined, update: boolean): void;
+  /** Publish `clear_output`. */
+  clear(wait: boolean): void;
 }
 
 export interface DisplayHandle {
   readonly displayId: string;
-  /** Replace what this display shows. */
-  update(value: unknown): void;
+  /** Replace what this display shows (`raw`: value is a ready MIME bundle). */
+  update(value: unknown, options?: { raw?: boolean }): void;
   /** Show the same display again (another view that updates together). */
-  display(value: unknown): void;
+  display(value: unknown, options?: { raw?: boolean }): void;
 }
 
 export interface DisplayOptions {
@@ -40,6 +42,8 @@ export interface DisplayFunction {
   bundle(bundle: MimeBundle, options?: DisplayOptions): DisplayHandle;
   /** A handle with a fresh display id and nothing shown yet. */
   handle(): DisplayHandle;
+  /** Clear the cell's output; with `wait`, only when the next output arrives (no flicker in loops). */
+  clear(wait?: boolean): void;
   /** The symbol an object's method may use to choose its own MIME bundle. */
   readonly mimebundle: typeof MIME_BUNDLE;
 }
@@ -56,8 +60,8 @@ export function createDisplay(publisher: DisplayPublisher): DisplayFunction {
   };
   const makeHandle = (displayId: string): DisplayHandle => ({
     displayId,
-    update: (value) => publisher.publish(outputFor(value, undefined), displayId, true),
-    display: (value) => publisher.publish(outputFor(value, undefined), displayId, false),
+    update: (value, options) => publisher.publish(outputFor(value, options), displayId, true),
+    display: (value, options) => publisher.publish(outputFor(value, options), displayId, false),
   });
   const show = (value: unknown, options?: DisplayOptions): DisplayHandle => {
     const id = options?.displayId === true || options?.displayId === undefined ? randomUUID() : options.displayId;
@@ -81,6 +85,7 @@ export function createDisplay(publisher: DisplayPublisher): DisplayFunction {
       show({ 'application/json': value, 'text/plain': JSON.stringify(value, null, 2) }, { ...options, raw: true }),
     bundle: (bundle: MimeBundle, options?: DisplayOptions) => show(bundle, { ...options, raw: true }),
     handle: () => makeHandle(randomUUID()),
+    clear: (wait = false) => publisher.clear(wait),
   });
   Object.defineProperty(display, 'mimebundle', { value: MIME_BUNDLE, enumerable: true });
   return display;

@@ -41,8 +41,10 @@ export class KeyboardInterrupt extends Error {
 export class Evaluator {
   private readonly session = new Session();
   private readonly runner = new vm.Script(`globalThis[Symbol.for('tsprof.run')]()`, { filename: 'tsprof-runner' });
-  private settle?: (o: Outcome) => void;
-  private interruptListeners = new Set<() => void>();
+  /** Evaluations waiting to finish; magics can nest one inside another. */
+  private readonly pending = new Set<(o: Outcome) => void>();
+  /** Counts interrupts, so long-running work can tell whether one arrived since it started. */
+  interruptCount = 0;
 
   constructor() {
     this.session.connect();
@@ -51,20 +53,33 @@ export class Evaluator {
 
   /** Called on SIGINT when no synchronous code was running: release whatever the cell awaits. */
   interrupt(): void {
-    const settle = this.settle;
-    this.settle = undefined;
-    settle?.({ status: 'interrupted' });
-    for (const l of this.interruptListeners) l();
+    this.interruptCount++;
+    for (const settle of [...this.pending]) settle({ status: 'interrupted' });
   }
 
-  /** Let long-running kernel work (a magic's loop) hear interrupts too. */
-  onInterrupt(listener: () => void): () => void {
-    this.interruptListeners.add(listener);
-    return () => this.interruptListeners.delete(listener);
+  /** Run synchronous work under Node's SIGINT watchdog: an interrupt ends it with KeyboardInterrupt. */
+  interruptible<T>(work: () => T): T {
+    let result: T | undefined;
+    const previous = (globalThis as Slots)[RUN];
+    (globalThis as Slots)[RUN] = () => {
+      result = work();
+    };
+    try {
+      this.runner.runInThisContext({ breakOnSigint: true });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') {
+        this.interruptCount++;
+        throw new KeyboardInterrupt('interrupted');
+      }
+      throw e;
+    } finally {
+      (globalThis as Slots)[RUN] = previous;
+    }
+    return result as T;
   }
 
   get busy(): boolean {
-    return this.settle !== undefined;
+    return this.pending.size > 0;
   }
 
   evaluate(js: string): Promise<Outcome> {
@@ -73,10 +88,10 @@ export class Evaluator {
       const settle = (o: Outcome): void => {
         if (done) return;
         done = true;
-        if (this.settle === settle) this.settle = undefined;
+        this.pending.delete(settle);
         resolve(o);
       };
-      this.settle = settle;
+      this.pending.add(settle);
       (globalThis as Slots)[RUN] = () =>
         this.session.post('Runtime.evaluate', { expression: js, replMode: true, objectGroup: GROUP }, (err, res) => {
           if (done) return;

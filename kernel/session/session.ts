@@ -3,7 +3,7 @@
 import type { ExecuteReply, ExecuteRequest, Header, MimeBundle } from '../wire/message.js';
 import { cellContext, currentCell, setLatestCell, type CellContext } from './context.js';
 import { createDisplay, type DisplayFunction } from './display.js';
-import { Evaluator, type Outcome } from './evaluator.js';
+import { Evaluator, KeyboardInterrupt, type Outcome } from './evaluator.js';
 import { History } from './history.js';
 import { createImporter } from './imports.js';
 import { toDisplayOutput } from './mime.js';
@@ -31,6 +31,10 @@ export class KernelSession {
   readonly display: DisplayFunction;
   private readonly publishRaw: Publish;
   private silentCount = 0;
+  /** Source rewrites applied before transpiling (magics turn `%x` lines into calls here). */
+  private readonly rewriters: Array<(code: string) => string> = [];
+  /** execute_reply payloads of the running cell (pager pages from `%x?`). */
+  private payload: Record<string, unknown>[] = [];
 
   constructor(opts: SessionOptions) {
     this.publishRaw = opts.publish;
@@ -41,6 +45,10 @@ export class KernelSession {
         if (!parent) return;
         const content = { data: output.data, metadata: output.metadata, transient: displayId ? { display_id: displayId } : {} };
         this.publish(parent, update ? 'update_display_data' : 'display_data', content);
+      },
+      clear: (wait) => {
+        const parent = currentCell()?.parent;
+        if (parent) this.publish(parent, 'clear_output', { wait });
       },
     });
     installRuntime({ import: createImporter(opts.baseDir), display: this.display }, opts.baseDir);
@@ -60,6 +68,7 @@ export class KernelSession {
     if (!silent) this.publish(parent, 'execute_input', { code: req.code, execution_count: count });
     if (storeHistory) this.history.add(count, req.code);
 
+    this.payload = [];
     const ctx: CellContext = { parent, cell: silent ? -++this.silentCount : count };
     setLatestCell(ctx);
     const outcome = await cellContext.run(ctx, () => this.runCell(req.code, ctx));
@@ -72,18 +81,37 @@ export class KernelSession {
         if (storeHistory) this.history.setOutput(count, String(out.data['text/plain'] ?? ''));
       }
       const user_expressions = await cellContext.run(ctx, () => this.userExpressions(req.user_expressions ?? {}));
-      return { status: 'ok', execution_count: count, user_expressions, payload: [] };
+      return { status: 'ok', execution_count: count, user_expressions, payload: this.payload };
     }
     const err = outcome.status === 'interrupted' ? interruptError() : this.describeError(outcome, req.code, ctx.cell);
     if (!silent) this.publish(parent, 'error', err);
     return { status: 'error', execution_count: count, ...err, user_expressions: {}, payload: [] };
   }
 
-  /** Transpile and evaluate. Magics (magics/) wrap this. */
+  addRewriter(rewrite: (code: string) => string): void {
+    this.rewriters.push(rewrite);
+  }
+
+  addPayload(payload: Record<string, unknown>): void {
+    this.payload.push(payload);
+  }
+
+  /** Run code as part of the current cell (for magics): the value, or the error thrown. */
+  async runCode(code: string): Promise<unknown> {
+    const ctx = currentCell();
+    if (!ctx) throw new Error('runCode outside a cell');
+    const outcome = await this.runCell(code, ctx);
+    if (outcome.status === 'ok') return outcome.value;
+    if (outcome.status === 'interrupted') throw new KeyboardInterrupt('interrupted');
+    throw outcome.error;
+  }
+
+  /** Rewrite, transpile and evaluate. */
   runCell: CellRunner = async (code, ctx) => {
     let js: string;
     try {
-      js = transpileCell(code, cellName(ctx.cell)).js;
+      const source = this.rewriters.reduce((c, rewrite) => rewrite(c), code);
+      js = transpileCell(source, cellName(ctx.cell)).js;
     } catch (e) {
       if (e instanceof TranspileError) return { status: 'error', error: e, position: e.line ? { line: e.line, column: e.column ?? 0 } : undefined };
       throw e;

@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, sep } from 'node:path';
 
-const KERNEL_DIR = dirname(dirname(fileURLToPath(import.meta.url))) + sep;
+/** The package's compiled code (kernel/ and magics/): its frames are the kernel's, not the user's. */
+const KERNEL_DIR = dirname(dirname(dirname(fileURLToPath(import.meta.url)))) + sep;
 
 const FRAME = /^\s+at\s/;
 
@@ -41,6 +42,8 @@ export function formatError(err: unknown): FormattedError {
   const e = err as Error;
   const ename = safe(() => e.name) || e.constructor?.name || 'Error';
   const evalue = safe(() => e.message) ?? '';
+  // A usage error is about what the user typed, not where the kernel noticed it.
+  if (ename === 'UsageError') return { ename, evalue, traceback: [`UsageError: ${evalue}`] };
   const stack = typeof e.stack === 'string' ? e.stack : `${ename}: ${evalue}`;
   const lines = stack.split('\n');
   const kept = lines.filter((l) => !FRAME.test(l) || !isInternal(l)).map(shortenCellPositions);

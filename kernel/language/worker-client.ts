@@ -1,0 +1,110 @@
+// The main thread's handle on the TypeScript worker. The worker starts on the first request (so
+// kernel start-up and idle memory never pay for TypeScript), is unref'd whenever nothing is pending
+// (it never keeps the process alive), and stops after a long idle period to give its memory back.
+// Every request resolves: with the worker's answer, or `undefined` on timeout, crash or close, so
+// callers can fall back to what the runtime knows.
+import { Worker } from 'node:worker_threads';
+import type { FromWorker, RequestKind, Requests, ToWorker, WorkerData } from './protocol.js';
+
+export interface WorkerClientOptions {
+  /** Give up on one request after this long (the first includes loading TypeScript, ~1 s). Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Stop the worker after this long without requests; 0 keeps it. Default 15 minutes. */
+  idleStopMs?: number;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+// A worker that keeps crashing is not restarted forever.
+const MAX_CRASHES = 3;
+
+export class WorkerClient {
+  private worker?: Worker;
+  private readonly cells: string[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private crashes = 0;
+  private closed = false;
+  private idleTimer?: NodeJS.Timeout;
+  private readonly requestTimeoutMs: number;
+  private readonly idleStopMs: number;
+
+  constructor(private readonly url: URL, options: WorkerClientOptions = {}) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.idleStopMs = options.idleStopMs ?? 15 * 60_000;
+  }
+
+  /** Cells are kept here too, so a restarted worker gets them all. */
+  addCell(code: string): void {
+    this.cells.push(code);
+    this.worker?.postMessage({ type: 'cell', code } satisfies ToWorker);
+  }
+
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  request<K extends RequestKind>(type: K, args: Requests[K]['args']): Promise<Requests[K]['result'] | undefined> {
+    const worker = this.ensureWorker();
+    if (!worker) return Promise.resolve(undefined);
+    clearTimeout(this.idleTimer);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.settle(id, undefined), this.requestTimeoutMs);
+      timer.unref();
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, timer });
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage({ type, id, ...args } as ToWorker);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    await this.stop();
+  }
+
+  private ensureWorker(): Worker | undefined {
+    if (this.worker) return this.worker;
+    if (this.closed || this.crashes >= MAX_CRASHES) return undefined;
+    const worker = new Worker(this.url, { workerData: { cells: [...this.cells] } satisfies WorkerData });
+    worker.unref();
+    worker.on('message', (m: FromWorker) => this.settle(m.id, 'result' in m ? m.result : undefined));
+    // An 'error' is followed by 'exit'; pending requests are answered there.
+    worker.on('error', () => {});
+    worker.on('exit', () => {
+      if (this.worker !== worker) return; // stopped on purpose
+      this.worker = undefined;
+      this.crashes++;
+      for (const id of [...this.pending.keys()]) this.settle(id, undefined);
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(id: number, value: unknown): void {
+    const p = this.pending.get(id);
+    if (!p) return; // already timed out
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    p.resolve(value);
+    if (this.pending.size === 0 && this.worker) {
+      this.worker.unref();
+      if (this.idleStopMs > 0) {
+        clearTimeout(this.idleTimer);
+        this.idleTimer = setTimeout(() => void this.stop(), this.idleStopMs);
+        this.idleTimer.unref();
+      }
+    }
+  }
+
+  private async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const id of [...this.pending.keys()]) this.settle(id, undefined);
+    if (worker) await worker.terminate();
+  }
+}

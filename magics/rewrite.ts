@@ -1,0 +1,44 @@
+// Cell text → TypeScript with magics turned into awaited calls, the way IPython turns `%x` into
+// `get_ipython().run_line_magic(...)`. Every line stays on its line, so tracebacks still point at
+// the right cell line, and code before and after a magic runs in the same scope as usual.
+import { RUNTIME } from '../kernel/session/transpile.js';
+
+const CELL_MAGIC = /^%%([\w$-]+)(\?{0,2})(.*)$/;
+const HELP = /^(\s*)%{1,2}([\w$-]+)\?{1,2}\s*$/;
+const OBJECT_HELP = /^(\s*)(?:\?{1,2}([\w$.[\]'"]+)|([\w$.[\]'"]+)(\?{1,2}))\s*$/;
+const ASSIGN = /^(\s*)((?:const|let|var)\s+)?([\w$]+(?:\s*:\s*[^=]+?)?)\s*=\s*%([\w$-]+)(.*)$/;
+const LINE_MAGIC = /^(\s*)%([\w$-]+)(.*)$/;
+
+/** Cheap test so cells without magics pay nothing. */
+export function mayHaveMagic(code: string): boolean {
+  return /^\s*%|=\s*%|\?\s*$|^\s*\?/m.test(code);
+}
+
+export function rewriteMagics(code: string): string {
+  if (!mayHaveMagic(code)) return code;
+  const lines = code.split('\n');
+  const call = (fn: string, ...args: unknown[]): string => `await ${RUNTIME}.${fn}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+  const cell = CELL_MAGIC.exec(lines[0]);
+  if (cell) {
+    const [, name, help, args] = cell;
+    const first = help ? `${call('help', name)};` : `${call('magic', name, args.trim(), lines.slice(1).join('\n'), 1)};`;
+    return [first, ...lines.slice(1).map(() => '')].join('\n');
+  }
+  return lines
+    .map((line, i) => {
+      let m = HELP.exec(line);
+      if (m) return `${m[1]}${call('help', m[2])};`;
+      m = OBJECT_HELP.exec(line);
+      if (m && (m[2] !== undefined || m[4] !== undefined)) {
+        const expr = m[2] ?? m[3];
+        const detail = (m[4] ?? '').length === 2 || /^\s*\?\?/.test(line) ? 1 : 0;
+        return `${m[1]}${call('objectHelp', expr, detail)};`;
+      }
+      m = ASSIGN.exec(line);
+      if (m) return `${m[1]}${m[2] ?? ''}${m[3]} = ${call('magic', m[4], m[5].trim(), null, i + 1)};`;
+      m = LINE_MAGIC.exec(line);
+      if (m && !line.trimStart().startsWith('%%')) return `${m[1]}${call('magic', m[2], m[3].trim(), null, i + 1)};`;
+      return line;
+    })
+    .join('\n');
+}

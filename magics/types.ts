@@ -1,0 +1,62 @@
+// The shapes every magic shares: its declaration, the context it runs in, usage errors.
+import type { DisplayFunction } from '../kernel/session/display.js';
+import type { CellContext } from '../kernel/session/context.js';
+
+/** A wrong flag, a missing argument, an unknown magic: shown to the user as `UsageError: …`. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** One option a magic accepts. Short flags are single letters; long ones are words (`--compare`). */
+export interface OptionSpec {
+  /** `n` for `-n`, `compare` for `--compare`. */
+  name: string;
+  /** Takes a value (`-n 100`). */
+  value?: boolean;
+  /** May be given more than once (values collect into an array). */
+  repeat?: boolean;
+  /** One line for the help text. */
+  help: string;
+  /** Placeholder in the help text, e.g. `N`. */
+  metavar?: string;
+}
+
+export type ParsedOptions = Record<string, string | string[] | true>;
+
+export interface MagicContext {
+  readonly cell: CellContext;
+  readonly display: DisplayFunction;
+  /** Compile a TypeScript function body into a function that runs in the notebook's global scope. */
+  compileFunction(params: string[], body: string, options?: { async?: boolean; name?: string }): (...args: unknown[]) => unknown;
+  /** Run TypeScript source as a cell would (imports, top-level await, last expression value). */
+  runCode(code: string): Promise<unknown>;
+  /** Run synchronous work so that an interrupt (SIGINT / interrupt_request) can stop it. */
+  interruptible<T>(work: () => T): T;
+  /** True once the user interrupted; long async loops check it between iterations. */
+  readonly interrupted: boolean;
+  /** Add a payload to the execute_reply (e.g. a pager page for help). */
+  addPayload(payload: Record<string, unknown>): void;
+}
+
+export interface MagicInvocation {
+  /** The text after the magic's name on its line. */
+  args: string;
+  /** For `%%name`: the cell body after the first line; undefined for a line magic. */
+  body?: string;
+  /** Line in the cell where the magic starts (1-based), so errors can point at it. */
+  line: number;
+}
+
+export interface Magic {
+  name: string;
+  /** Line magic (`%x`), cell magic (`%%x`), or both. */
+  kinds: ReadonlyArray<'line' | 'cell'>;
+  /** One line. */
+  summary: string;
+  /** Usage line(s), e.g. `%timeit [-n N] [-r R] statement`. */
+  usage: string;
+  options: OptionSpec[];
+  /** Free text after the options section of the help. */
+  details?: string;
+  run(ctx: MagicContext, call: MagicInvocation): Promise<unknown>;
+}
