@@ -32,7 +32,7 @@ ROOT = os.path.dirname(HERE)
 PROBE = os.path.join(HERE, "kernel_probe.py")
 RESULTS = os.path.join(HERE, "results", "kernel-latest.json")
 PY = "/usr/bin/python3"
-PROBE_TIMEOUT = 300.0  # whole probe of one kernel, seconds
+PROBE_TIMEOUT = 420.0  # whole probe of one kernel, seconds (worst case ~360)
 BUILD_TIMEOUT = 300.0
 
 TARGETS = {  # tsprof's targets (DESIGN.md)
@@ -121,7 +121,8 @@ def versions() -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    m: dict[str, Any] = {"cpus": os.cpu_count(), "kernel": platform.release()}
+    m: dict[str, Any] = {"cpus": os.cpu_count(), "kernel": platform.release(),
+                         "loadavg_at_start": os.getloadavg()}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -182,8 +183,15 @@ def run_probe(name: str, spec: dict[str, Any]) -> dict[str, Any]:
         p.wait()
         if isinstance(e, KeyboardInterrupt):
             raise
-        return {"name": name, "ok": False,
-                "error": f"probe exceeded {PROBE_TIMEOUT:.0f} s and was killed"}
+        partial: dict[str, Any] = {"name": name}
+        try:
+            with open(out_path) as f:  # the probe checkpoints after each phase
+                partial = json.load(f)
+        except (OSError, ValueError):
+            pass
+        partial["ok"] = False
+        partial["error"] = f"probe exceeded {PROBE_TIMEOUT:.0f} s and was killed"
+        return partial
     finally:
         # belt and braces: the probe kills its kernel's group itself
         if os.path.exists(pidfile):
@@ -220,6 +228,7 @@ def summarize(r: dict[str, Any]) -> dict[str, Any]:
     s["exec_median_ms"] = g(r, "exec", "median_ms")
     s["exec_p99_ms"] = g(r, "exec", "p99_ms")
     s["exec_never_answered"] = g(r, "exec", "never_answered")
+    s["exec_gave_up_at"] = r.get("exec_gave_up_at")
     b = r.get("burst")
     if b:
         done_at = None
@@ -270,6 +279,8 @@ def cells(s: dict[str, Any]) -> dict[str, str]:
         c["exec_p99"] = fmt(s["exec_p99_ms"], 2)
     c["exec_missing"] = f"{fmt(s.get('exec_never_answered'))} / 200" \
         if s.get("exec_never_answered") is not None else "—"
+    if s.get("exec_gave_up_at") is not None:
+        c["exec_missing"] += f" (stopped at {s['exec_gave_up_at']})"
     if "burst_lines" in s:
         if s["burst_s"] is not None:
             c["burst"] = fmt(s["burst_s"], 3)
@@ -447,12 +458,14 @@ def main() -> None:
             msg += f" — {r['error']}"
         print(msg, flush=True)
 
+    meta["loadavg_at_end"] = os.getloadavg()
     summ = {n: summarize(results[n]) for n in names}
     rat = ratios(summ)
     text = render(names, summ, rat)
     print()
+    la0, la1 = meta["machine"]["loadavg_at_start"][0], meta["loadavg_at_end"][0]
     print(f"Kernel benchmark, {meta['date']}, {meta['machine'].get('cpus')} CPUs "
-          f"({meta['machine'].get('cpu', '?')})")
+          f"({meta['machine'].get('cpu', '?')}), load avg {la0:.2f} → {la1:.2f}")
     print()
     print(text)
 

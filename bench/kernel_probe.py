@@ -45,9 +45,10 @@ from jupyter_client.session import Session
 N_EXEC = 200
 EXEC_TIMEOUT = 5.0          # per trivial execute
 EXEC_GIVE_UP_AFTER = 5      # consecutive unanswered executes -> stop the loop
+EXEC_BUDGET = 90.0          # whole execute loop, seconds -> stop the loop
 START_TIMEOUT = 30.0
-START_TRIALS = 3            # start time = median of this many cold starts
-RESEND_S = float(os.environ.get("KBENCH_RESEND_S", "0.25"))  # kernel_info re-send interval while starting
+START_TRIALS = 5            # start time = median of this many cold starts
+RESEND_S = float(os.environ.get("KBENCH_RESEND_S", "1.0"))  # kernel_info re-send interval while starting
 BURST_LINES = 20000
 BURST_TIMEOUT = 60.0
 BURST_GRACE = 1.0           # after reply+idle, listen until this much silence
@@ -339,11 +340,19 @@ def pct(xs: list[float], p: float) -> float:
     return s[k]
 
 
-def probe(spec: dict[str, Any], pidfile: str | None) -> dict[str, Any]:
+def probe(spec: dict[str, Any], pidfile: str | None,
+          out: str | None = None) -> dict[str, Any]:
     code = CODE[spec["language"]]
     res: dict[str, Any] = {"name": spec["name"], "argv": spec["argv"],
                            "interrupt_mode": spec["interrupt_mode"],
                            "ok": False}
+
+    def checkpoint() -> None:
+        """Write what we have so far, in case the driver has to kill us."""
+        if out:
+            with open(out + ".tmp", "w") as f:
+                json.dump(res, f, indent=2)
+            os.replace(out + ".tmp", out)
     tmp = tempfile.mkdtemp(prefix=f"kbench-{spec['name']}-")
     env = dict(os.environ)
     env.update(spec.get("env") or {})
@@ -452,6 +461,7 @@ def probe(spec: dict[str, Any], pidfile: str | None) -> dict[str, Any]:
         res["start_all_s"] = starts
         assert proc is not None and client is not None
 
+        checkpoint()
         # ---- 2. warm-up (also makes sure iopub is subscribed) -------------
         warm = []
         for i in range(5):
@@ -469,12 +479,15 @@ def probe(spec: dict[str, Any], pidfile: str | None) -> dict[str, Any]:
         time.sleep(1.0)
         res["idle_rss"] = tree_rss(proc.pid)
 
+        checkpoint()
         # ---- 3. trivial execute round-trip ---------------------------------
         times, missing, missing_reply, missing_idle = [], 0, 0, 0
         statuses: dict[str, int] = {}
         consecutive = 0
+        t_loop = now()
         for i in range(N_EXEC):
-            if not alive() or consecutive >= EXEC_GIVE_UP_AFTER:
+            if not alive() or consecutive >= EXEC_GIVE_UP_AFTER \
+                    or now() - t_loop > EXEC_BUDGET:
                 missing += N_EXEC - i
                 res["exec_gave_up_at"] = i
                 break
@@ -503,6 +516,7 @@ def probe(spec: dict[str, Any], pidfile: str | None) -> dict[str, Any]:
             res["log_tail"] = log_tail()
             return res
 
+        checkpoint()
         # ---- 4. print burst --------------------------------------------------
         t0 = now()
         r = Run(client, client.execute(code["burst"]), t0)
@@ -579,6 +593,7 @@ def probe(spec: dict[str, Any], pidfile: str | None) -> dict[str, Any]:
             return res
         res["rss_after_burst"] = tree_rss(proc.pid)
 
+        checkpoint()
         # ---- 5. interrupt -----------------------------------------------------
         intr: dict[str, Any] = {"mode": spec["interrupt_mode"]}
         res["interrupt"] = intr
@@ -673,7 +688,7 @@ def main() -> None:
     a = ap.parse_args()
     with open(a.spec) as f:
         spec = json.load(f)
-    res = probe(spec, a.pidfile)
+    res = probe(spec, a.pidfile, a.out)
     with open(a.out, "w") as f:
         json.dump(res, f, indent=2)
 

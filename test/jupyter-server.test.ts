@@ -15,6 +15,7 @@ import {
   PYTHON, PYTHON_FLAGS, freePort, killTree, makeJupyterEnv, processesUsing, sleep, withTimeout, type JupyterEnv,
 } from './helpers/jupyter-env.js';
 
+const st = globalThis.setTimeout; (globalThis as any).setTimeout = (f: any, ms: any, ...a: any[]) => { if (ms > 5000) console.log('TIMER', ms, new Error().stack?.split('\n').slice(1,6).join(' | ')); return st(f, ms, ...a); };
 let jenv: JupyterEnv;
 let server: ChildProcess | undefined;
 let serverLog = '';
@@ -71,6 +72,7 @@ after(async () => {
     specManager?.dispose();
     await stopServer();
     jenv?.cleanup();
+    setTimeout(() => console.log("RESOURCES", process.getActiveResourcesInfo()), 2000).unref();
     if (Object.keys(timings).length) console.log(`# jupyter-server timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
   }
 });

@@ -140,7 +140,11 @@ export class KernelClient {
     if (this.closed) return;
     this.closed = true;
     for (const w of this.replies.values()) clearTimeout(w.timer);
-    for (const s of [this.shell, this.control, this.stdin, this.iopub]) s.close();
+    for (const s of [this.shell, this.control, this.stdin, this.iopub]) {
+      // Do not hold the process open for requests a dead kernel will never take.
+      s.linger = 0;
+      s.close();
+    }
   }
 
   private async readReplies(socket: zmq.Dealer): Promise<void> {

@@ -9,7 +9,8 @@
 //
 // The file starts with `export {}` so it is a module: top-level `await` is fine and the notebook's
 // names do not collide with globals.
-import ts from 'typescript';
+import type TS from 'typescript';
+import { ts } from './typescript.js';
 import { blankMagicLines } from './magics.js';
 
 export const HIDDEN_PREFIX = '__tsprof';
@@ -46,8 +47,8 @@ export function analyzeCell(code: string, keepArgsAt?: number): AnalyzedCell {
 }
 
 /** Syntax errors from parsing alone. Not in the public typings, but stable for years. */
-export function parseDiagnostics(sf: ts.SourceFile): readonly ts.Diagnostic[] {
-  return (sf as unknown as { parseDiagnostics: readonly ts.Diagnostic[] }).parseDiagnostics;
+export function parseDiagnostics(sf: TS.SourceFile): readonly TS.Diagnostic[] {
+  return (sf as unknown as { parseDiagnostics: readonly TS.Diagnostic[] }).parseDiagnostics;
 }
 
 export interface NotebookText {
@@ -86,12 +87,12 @@ function rename(text: string, sites: Site[], cell: number): string {
   return text;
 }
 
-function topLevelSites(sf: ts.SourceFile): Site[] {
+function topLevelSites(sf: TS.SourceFile): Site[] {
   const sites: Site[] = [];
-  const add = (id: ts.Identifier, meaning: number, shorthand?: Site['shorthand']): void => {
+  const add = (id: TS.Identifier, meaning: number, shorthand?: Site['shorthand']): void => {
     sites.push({ name: id.text, meaning, start: id.getStart(sf), end: id.end, shorthand });
   };
-  const bind = (name: ts.BindingName, meaning: number): void => {
+  const bind = (name: TS.BindingName, meaning: number): void => {
     if (ts.isIdentifier(name)) return add(name, meaning);
     for (const el of name.elements) {
       if (ts.isOmittedExpression(el)) continue;

@@ -7,7 +7,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ts from 'typescript';
+import type TS from 'typescript';
+import { ts } from './typescript.js';
 import { identifierSpanAt } from './cursor.js';
 import { analyzeCell, buildNotebookFile, HIDDEN_PREFIX, type AnalyzedCell } from './notebook-file.js';
 import type { TsCompletion, TsEntry, TsQuickInfo } from './protocol.js';
@@ -20,7 +21,7 @@ const FUNCTION_KINDS = new Set<string>(['function', 'method', 'local function', 
 
 export class NotebookLanguage {
   private readonly cells: AnalyzedCell[] = [];
-  private service?: ts.LanguageService;
+  private service?: TS.LanguageService;
   private cwd = '';
   private fileName = '';
   private text = '';
@@ -83,7 +84,7 @@ export class NotebookLanguage {
   }
 
   /** Whether the identifier at `at` names a declared symbol, and whether its type is `any`. */
-  private resolve(service: ts.LanguageService, at: number): 'unresolved' | 'any' | 'typed' {
+  private resolve(service: TS.LanguageService, at: number): 'unresolved' | 'any' | 'typed' {
     const program = service.getProgram();
     const sf = program?.getSourceFile(this.fileName);
     const node = sf && identifierAt(sf, at);
@@ -94,7 +95,7 @@ export class NotebookLanguage {
   }
 
   /** Point the service at the notebook plus `code`; returns where `code` starts in the file. */
-  private update(code: string, pos: number): { service: ts.LanguageService; offset: number } {
+  private update(code: string, pos: number): { service: TS.LanguageService; offset: number } {
     const { text, offset } = buildNotebookFile(this.cells, analyzeCell(code, pos));
     if (text !== this.text) {
       this.text = text;
@@ -116,10 +117,10 @@ export class NotebookLanguage {
   }
 }
 
-function createService(lang: NotebookLanguage): ts.LanguageService {
+function createService(lang: NotebookLanguage): TS.LanguageService {
   const { cwd } = lang.snapshot();
   const options = compilerOptions(cwd);
-  const host: ts.LanguageServiceHost = {
+  const host: TS.LanguageServiceHost = {
     getCompilationSettings: () => options,
     getScriptFileNames: () => [lang.snapshot().fileName],
     getScriptVersion: (f) => (f === lang.snapshot().fileName ? String(lang.snapshot().version) : '0'),
@@ -142,7 +143,7 @@ function createService(lang: NotebookLanguage): ts.LanguageService {
   return ts.createLanguageService(host, ts.createDocumentRegistry());
 }
 
-function compilerOptions(cwd: string): ts.CompilerOptions {
+function compilerOptions(cwd: string): TS.CompilerOptions {
   const nodeMajor = Number(process.versions.node.split('.')[0]);
   const lib = [nodeMajor >= 22 ? 'lib.esnext.d.ts' : 'lib.es2023.d.ts'];
   const typeRoots = typeRootsFrom(cwd);
@@ -197,7 +198,7 @@ function startsWithIgnoreCase(name: string, prefix: string): boolean {
   return prefix === '' || name.toLowerCase().startsWith(prefix.toLowerCase());
 }
 
-function compareEntries(a: ts.CompletionEntry, b: ts.CompletionEntry, prefix: string): number {
+function compareEntries(a: TS.CompletionEntry, b: TS.CompletionEntry, prefix: string): number {
   const ea = a.name.startsWith(prefix) ? 0 : 1;
   const eb = b.name.startsWith(prefix) ? 0 : 1;
   if (ea !== eb) return ea - eb;
@@ -206,7 +207,7 @@ function compareEntries(a: ts.CompletionEntry, b: ts.CompletionEntry, prefix: st
 }
 
 /** `(method) Math.floor(x: number): number` → `(x: number): number`. */
-function signatureOf(parts: readonly ts.SymbolDisplayPart[] | undefined, name: string): string | undefined {
+function signatureOf(parts: readonly TS.SymbolDisplayPart[] | undefined, name: string): string | undefined {
   if (!parts) return undefined;
   let i = parts.findIndex((p) => p.text === name && p.kind !== 'keyword' && p.kind !== 'punctuation');
   if (i < 0) return undefined;
@@ -215,9 +216,9 @@ function signatureOf(parts: readonly ts.SymbolDisplayPart[] | undefined, name: s
   return rest.startsWith('(') || rest.startsWith('<') ? rest : undefined;
 }
 
-function identifierAt(sf: ts.SourceFile, pos: number): ts.Node | undefined {
-  let found: ts.Node | undefined;
-  const visit = (node: ts.Node): void => {
+function identifierAt(sf: TS.SourceFile, pos: number): TS.Node | undefined {
+  let found: TS.Node | undefined;
+  const visit = (node: TS.Node): void => {
     if (pos < node.getStart(sf) || pos >= node.end) return;
     if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node)) found = node;
     else ts.forEachChild(node, visit);

@@ -28,6 +28,7 @@ export class WorkerClient {
   private nextId = 1;
   private crashes = 0;
   private closed = false;
+  private logged = false;
   private idleTimer?: NodeJS.Timeout;
   private readonly requestTimeoutMs: number;
   private readonly idleStopMs: number;
@@ -70,11 +71,15 @@ export class WorkerClient {
   private ensureWorker(): Worker | undefined {
     if (this.worker) return this.worker;
     if (this.closed || this.crashes >= MAX_CRASHES) return undefined;
-    const worker = new Worker(this.url, { workerData: { cells: [...this.cells] } satisfies WorkerData });
+    // execArgv: [] — the worker needs no flags, and some parent flags (`--input-type`, `--eval`) would stop it starting.
+    const worker = new Worker(this.url, { workerData: { cells: [...this.cells] } satisfies WorkerData, execArgv: [] });
     worker.unref();
-    worker.on('message', (m: FromWorker) => this.settle(m.id, 'result' in m ? m.result : undefined));
+    worker.on('message', (m: FromWorker) => {
+      if ('error' in m) this.log(`a request failed: ${m.error}`);
+      this.settle(m.id, 'result' in m ? m.result : undefined);
+    });
     // An 'error' is followed by 'exit'; pending requests are answered there.
-    worker.on('error', () => {});
+    worker.on('error', (e) => this.log(`the worker stopped: ${e.stack ?? String(e)}`));
     worker.on('exit', () => {
       if (this.worker !== worker) return; // stopped on purpose
       this.worker = undefined;
@@ -82,7 +87,15 @@ export class WorkerClient {
       for (const id of [...this.pending.keys()]) this.settle(id, undefined);
     });
     this.worker = worker;
+    this.logged = false;
     return worker;
+  }
+
+  /** Once per worker: one broken cell must not flood the kernel's log on every keystroke. */
+  private log(line: string): void {
+    if (this.logged) return;
+    this.logged = true;
+    process.stderr.write(`[tsprof] language service: ${line}\n`);
   }
 
   private settle(id: number, value: unknown): void {

@@ -48,6 +48,13 @@ export interface DisplayFunction {
   readonly mimebundle: typeof MIME_BUNDLE;
 }
 
+const HANDLE = Symbol('tsprof.displayHandle');
+
+/** A handle is what `display(...)` returns; like IPython's `display()` returning None, it is not shown as a cell's result. */
+export function isDisplayHandle(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && HANDLE in value;
+}
+
 export function createDisplay(publisher: DisplayPublisher): DisplayFunction {
   const outputFor = (value: unknown, options: DisplayOptions | undefined): DisplayOutput => {
     if (options?.raw) {
@@ -58,11 +65,12 @@ export function createDisplay(publisher: DisplayPublisher): DisplayFunction {
     const out = toDisplayOutput(value);
     return options?.metadata ? { data: out.data, metadata: { ...out.metadata, ...options.metadata } } : out;
   };
-  const makeHandle = (displayId: string): DisplayHandle => ({
-    displayId,
-    update: (value, options) => publisher.publish(outputFor(value, options), displayId, true),
-    display: (value, options) => publisher.publish(outputFor(value, options), displayId, false),
-  });
+  const makeHandle = (displayId: string): DisplayHandle =>
+    Object.defineProperty({
+      displayId,
+      update: (value: unknown, options?: { raw?: boolean }) => publisher.publish(outputFor(value, options), displayId, true),
+      display: (value: unknown, options?: { raw?: boolean }) => publisher.publish(outputFor(value, options), displayId, false),
+    }, HANDLE, { value: true });
   const show = (value: unknown, options?: DisplayOptions): DisplayHandle => {
     const id = options?.displayId === true || options?.displayId === undefined ? randomUUID() : options.displayId;
     publisher.publish(outputFor(value, options), options?.displayId === undefined ? undefined : id, false);

@@ -2,7 +2,7 @@
 // All output leaves through `publish` (the same path for user code, display() and magics).
 import type { ExecuteReply, ExecuteRequest, Header, MimeBundle } from '../wire/message.js';
 import { cellContext, currentCell, setLatestCell, type CellContext } from './context.js';
-import { createDisplay, type DisplayFunction } from './display.js';
+import { createDisplay, isDisplayHandle, type DisplayFunction } from './display.js';
 import { Evaluator, KeyboardInterrupt, type Outcome } from './evaluator.js';
 import { History } from './history.js';
 import { createImporter } from './imports.js';
@@ -75,7 +75,7 @@ export class KernelSession {
     this.streams.flush();
 
     if (outcome.status === 'ok') {
-      if (!silent && outcome.value !== undefined) {
+      if (!silent && outcome.value !== undefined && !isDisplayHandle(outcome.value)) {
         const out = toDisplayOutput(outcome.value);
         this.publish(parent, 'execute_result', { execution_count: count, data: out.data, metadata: out.metadata });
         if (storeHistory) this.history.setOutput(count, String(out.data['text/plain'] ?? ''));

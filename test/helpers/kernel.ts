@@ -105,7 +105,7 @@ export function startExecute(
   k: LaunchedKernel,
   code: string,
   options: { silent?: boolean; store_history?: boolean; stop_on_error?: boolean; timeoutMs?: number } = {},
-): { msgId: string; done: Promise<ExecuteResult> } {
+): { msgId: string; reply: Promise<Message>; done: Promise<ExecuteResult> } {
   const c = k.client;
   const header = c.header('execute_request');
   const timeout = options.timeoutMs ?? 60_000;
@@ -113,5 +113,5 @@ export function startExecute(
   const reply = c.sendRequest('shell', header, {
     code, silent: options.silent ?? false, store_history: options.store_history ?? true, user_expressions: {}, allow_stdin: false, stop_on_error: options.stop_on_error ?? true,
   }, timeout);
-  return { msgId: header.msg_id, done: Promise.all([reply, idle]).then(([r]) => ({ reply: r, iopub: c.iopubFor(header.msg_id) })) };
+  return { msgId: header.msg_id, reply, done: Promise.all([reply, idle]).then(([r]) => ({ reply: r, iopub: c.iopubFor(header.msg_id) })) };
 }

@@ -1,0 +1,176 @@
+// %timeit, %%timeit and %time through a real kernel, checked against ground truth: a busy-wait of
+// known length, exact loop and run counts, a timer of known delay.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
+import { renderSvg, VEGALITE_MIME, type VegaLiteSpec } from '../magics/render/vegalite.js';
+import { content, errorOf, evalOk, ofType, sleep, assertAlive, type DisplayContent } from './helpers/kernel.js';
+
+let k: LaunchedKernel;
+before(async () => {
+  k = await launchKernel();
+  await evalOk(k, `function spin(us: number): void { const end = process.hrtime.bigint() + BigInt(Math.round(us * 1000)); while (process.hrtime.bigint() < end) {} }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));`);
+});
+after(() => k.stop());
+
+/** The last bundle shown by display_data / update_display_data in a cell. */
+function lastBundle(msgs: Awaited<ReturnType<LaunchedKernel['client']['execute']>>['iopub']): Record<string, unknown> {
+  const shown = msgs.filter((m) => m.header.msg_type === 'display_data' || m.header.msg_type === 'update_display_data');
+  assert.ok(shown.length > 0, 'the magic displayed something');
+  return content<DisplayContent>(shown.at(-1)!).data;
+}
+
+const IPYTHON_LINE = /^\d+(\.\d+)? (ns|µs|ms|s) ± \d+(\.\d+)? (ns|µs|ms|s) per loop \(mean ± std\. dev\. of \d+ runs?, [\d,]+ loops? each\)$/;
+
+test('a 200 µs busy-wait reports a mean within 5% of 200 µs', async () => {
+  const out = await evalOk(k, 'const spinResult = %timeit -o -q -n 20 -r 7 spin(200)\n[spinResult.average, spinResult.loops, spinResult.repeat, spinResult.stdev / spinResult.average]');
+  const [mean, loops, repeat, spread] = JSON.parse(out!.replace(/\s/g, '')) as number[];
+  assert.equal(loops, 20);
+  assert.equal(repeat, 7);
+  assert.ok(Math.abs(mean - 200e-6) / 200e-6 < 0.05, `mean ${mean * 1e6} µs is not within 5% of 200 µs (spread ${spread})`);
+});
+
+test('-n and -r give exactly N × R executions; %%timeit setup runs once per run', async () => {
+  await evalOk(k, 'let hits = 0; let setups = 0;');
+  await evalOk(k, '%timeit -q -n 13 -r 4 hits++');
+  assert.equal(await evalOk(k, 'hits'), '52');
+  await evalOk(k, '%%timeit -q -n 5 -r 3 setups++\nhits++');
+  assert.equal(await evalOk(k, '[hits, setups]'), '[ 67, 3 ]');
+});
+
+test('statements see variables and functions from earlier cells, and setup locals', async () => {
+  await evalOk(k, 'const table = new Map([[1, "one"]]); function lookup(n: number) { return table.get(n) }');
+  const r = await k.client.execute('%%timeit -n 10 -r 2 let local: number = 1\nif (lookup(local) !== "one") throw new Error("wrong scope")');
+  assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
+});
+
+test('await inside the statement is timed', async () => {
+  const out = await evalOk(k, 'const sleepResult = %timeit -o -q -n 3 -r 3 await sleep(30)\nsleepResult.average');
+  const mean = Number(out);
+  assert.ok(mean >= 0.029 && mean < 0.045, `a 30 ms timer measured ${mean * 1e3} ms`);
+});
+
+test("the output line is IPython's, with an HTML table and a Vega-Lite chart that compiles", async () => {
+  const r = await k.client.execute('%timeit -n 50 -r 5 spin(20)');
+  assert.equal(r.reply.content.status, 'ok');
+  const data = lastBundle(r.iopub);
+  const lines = String(data['text/plain']).split('\n');
+  assert.match(lines.at(-1)!, IPYTHON_LINE);
+  assert.match(lines.at(-1)!, /of 5 runs, 50 loops each/);
+  const html = String(data['text/html']);
+  for (const h of ['mean', 'std. dev.', 'min', 'median', 'max', 'runs × loops']) assert.ok(html.includes(`>${h}<`), `table has ${h}`);
+  assert.ok(html.includes('5 × 50'));
+  const spec = data[VEGALITE_MIME] as VegaLiteSpec;
+  assert.match(spec.$schema, /vega-lite\/v5/);
+  assert.equal(((spec.data as { values: unknown[] }).values).length, 5, 'one bar per run');
+  assert.match(await renderSvg(spec), /<svg/);
+  assert.match(String(data['image/svg+xml']), /^<svg/);
+});
+
+test('-o fields are consistent', async () => {
+  const r = await k.client.execute(`const o = %timeit -o -q -n 100 -r 5 spin(5)
+console.log(JSON.stringify({ ok: o.best <= o.median && o.median <= o.worst && o.min === o.best && o.max === o.worst,
+  runs: o.all_runs.length, timings: o.timings.length, perLoop: o.timings.every((t, i) => Math.abs(t - o.all_runs[i] / o.loops) < 1e-12),
+  ops: Math.abs(o.opsPerSec - 1 / o.average) < 1e-6 * o.opsPerSec, compile: o.compile_time >= 0 && o.compile_time < 1, line: String(o) }))`);
+  assert.equal(r.reply.content.status, 'ok');
+  const o = JSON.parse(ofType(r.iopub, 'stream').map((m) => (m.content as { text: string }).text).join('')) as Record<string, unknown>;
+  assert.deepEqual({ ...o, line: undefined }, { ok: true, runs: 5, timings: 5, perLoop: true, ops: true, compile: true, line: undefined });
+  assert.match(String(o.line), IPYTHON_LINE);
+});
+
+test('without -o nothing is returned; with -o the result displays as its line', async () => {
+  const r1 = await k.client.execute('%timeit -q -n 1 -r 1 1');
+  assert.equal(ofType(r1.iopub, 'execute_result').length, 0);
+  const r2 = await k.client.execute('%timeit -o -q -n 1 -r 1 spin(1)');
+  const res = ofType(r2.iopub, 'execute_result');
+  assert.equal(res.length, 1);
+  assert.match(String(content<DisplayContent>(res[0]).data['text/plain']), IPYTHON_LINE);
+});
+
+test('autorange grows loops by powers of ten until a run takes 0.2 s', async () => {
+  const out = await evalOk(k, 'const a = %timeit -o -q -r 2 spin(3000)\n[a.loops, a.all_runs[0]]');
+  const [loops, run0] = JSON.parse(out!.replace(/\s/g, '')) as number[];
+  assert.equal(loops, 100, '3 ms × 10 = 30 ms < 0.2 s; × 100 = 0.3 s ≥ 0.2 s');
+  assert.ok(run0 >= 0.29, `a run of 100 loops of 3 ms took ${run0} s`);
+});
+
+test('a statement optimized away is flagged', async () => {
+  const r = await k.client.execute('%timeit -n 10000000 -r 3 1 + 1');
+  const text = String(lastBundle(r.iopub)['text/plain']);
+  assert.match(text, /likely optimized out/);
+});
+
+test('compare mode ranks a 10× slower variant last with its ratio', async () => {
+  const r = await k.client.execute('const cmp = %timeit -o -q -n 30 -r 3 --compare\n', { timeoutMs: 60_000 });
+  assert.equal(r.reply.content.status, 'error', '--compare needs cell mode');
+  assert.match(errorOf(r).evalue, /--compare works with %%timeit/);
+  const c = await k.client.execute('%%timeit -o -n 30 -r 3 --compare\n// slow\nspin(400)\n// fast\nspin(40)');
+  assert.equal(c.reply.content.status, 'ok');
+  const data = lastBundle(c.iopub);
+  const text = String(data['text/plain']).split('\n');
+  assert.match(text[0], /^fast .* fastest$/);
+  const ratio = Number(/([\d.]+)× slower/.exec(text[1])?.[1]);
+  assert.ok(text[1].startsWith('slow') && ratio > 6 && ratio < 14, `slow variant ratio ${ratio}`);
+  assert.ok(String(data['text/html']).indexOf('fast') < String(data['text/html']).indexOf('slow'), 'table sorted fastest first');
+  await renderSvg(data[VEGALITE_MIME] as VegaLiteSpec);
+});
+
+test('bad flags and a missing statement are usage errors, and the kernel lives on', async () => {
+  for (const [code, pattern] of [
+    ['%timeit -z 1', /option -z not recognized/],
+    ['%timeit -n', /option -n requires an argument/],
+    ['%timeit -n zero 1', /option -n needs an integer/],
+    ['%timeit -t -c 1', /-t and -c/],
+    ['%timeit', /no statement to time/],
+    ['%timit 1', /Did you mean %timeit\?/],
+  ] as const) {
+    const e = errorOf(await k.client.execute(code));
+    assert.equal(e.ename, 'UsageError', code);
+    assert.match(e.evalue, pattern, code);
+  }
+  const thrown = errorOf(await k.client.execute('%timeit -n 1 -r 1 null.x'));
+  assert.equal(thrown.ename, 'TypeError');
+  await assertAlive(k);
+});
+
+test('interrupt stops a long %timeit cleanly', async () => {
+  const run = k.client.startExecute('%timeit -n 1000000 spin(100)');
+  await sleep(500);
+  const t0 = performance.now();
+  await k.client.request('control', 'interrupt_request', {}, 5000);
+  const { reply } = await run.done;
+  const latency = performance.now() - t0;
+  assert.equal(reply.content.status, 'error');
+  assert.equal((reply.content as { ename?: string }).ename, 'KeyboardInterrupt');
+  assert.ok(latency < 1000, `interrupt took ${latency} ms`);
+  await assertAlive(k);
+});
+
+test("%time prints IPython's CPU/Wall lines, returns the value, and awaits", async () => {
+  const r = await k.client.execute('%time await sleep(50); 6 * 7');
+  assert.equal(r.reply.content.status, 'ok');
+  const text = ofType(r.iopub, 'stream').map((m) => (m.content as { text: string }).text).join('');
+  assert.match(text, /^CPU times: user [\d.]+ (ns|µs|ms|s), sys: [\d.]+ (ns|µs|ms|s), total: [\d.]+ (ns|µs|ms|s)\nWall time: ([\d.]+) (ms|s)\n$/);
+  const wall = /Wall time: ([\d.]+) ms/.exec(text);
+  assert.ok(wall && Number(wall[1]) >= 49 && Number(wall[1]) < 150, `wall ${wall?.[1]}`);
+  assert.equal(String(content<DisplayContent>(ofType(r.iopub, 'execute_result')[0]).data['text/plain']), '42');
+  const cell = await k.client.execute('%%time\nlet t = 0;\nfor (let i = 0; i < 1e6; i++) t += i;\nt');
+  assert.equal(String(content<DisplayContent>(ofType(cell.iopub, 'execute_result')[0]).data['text/plain']), '499999500000');
+});
+
+test('%lsmagic lists the magics and %timeit? pages its help', async () => {
+  const ls = await k.client.execute('%lsmagic');
+  const text = String(lastBundle(ls.iopub)['text/plain']);
+  for (const m of ['%timeit', '%%timeit', '%time', '%%time', '%lsmagic']) assert.ok(text.includes(m), `lists ${m}`);
+  const help = await k.client.execute('%timeit?');
+  const payload = (help.reply.content as { payload: Array<{ source: string; data: Record<string, string> }> }).payload;
+  assert.equal(payload[0]?.source, 'page');
+  assert.match(payload[0].data['text/plain'], /-n N/);
+});
+
+test('a magic line between statements runs in order in the cell scope', async () => {
+  const r = await k.client.execute('let before = 1;\nconsole.log("A");\n%timeit -q -n 1 -r 1 before++\nconsole.log("B", before);\nbefore');
+  const text = ofType(r.iopub, 'stream').map((m) => (m.content as { text: string }).text).join('');
+  assert.equal(text, 'A\nB 2\n');
+});
