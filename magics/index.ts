@@ -8,10 +8,11 @@ import { rewriteMagics } from './rewrite.js';
 import { createMagicFunctions } from './runtime.js';
 import { time } from './time.js';
 import { timeit } from './timeit.js';
+import { prun } from './prun.js';
 
 export function createRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
-  registry.register(timeit, time, lsmagic(registry), magicHelp(registry));
+  registry.register(timeit, time, prun, lsmagic(registry), magicHelp(registry));
   return registry;
 }
 
@@ -21,8 +22,10 @@ export function installMagics(session: KernelSession, language: LanguageService)
   const functions = createMagicFunctions(
     {
       display: session.display,
+      sources: session.sources,
       evaluator: session.evaluator,
-      runCode: (code) => session.runCode(code),
+      runCode: (code, firstLine) => session.runCode(code, firstLine),
+      prepareCode: (code, firstLine) => session.prepareCode(code, firstLine),
       addPayload: (p) => session.addPayload(p),
       inspect: async (expr, detail) => {
         const reply = await language.inspect(expr, expr.length, detail);

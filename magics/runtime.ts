@@ -6,6 +6,7 @@ import { transform } from 'sucrase';
 import { currentCell } from '../kernel/session/context.js';
 import type { DisplayFunction } from '../kernel/session/display.js';
 import type { Evaluator } from '../kernel/session/evaluator.js';
+import type { CellSource } from '../kernel/session/session.js';
 import type { MimeBundle } from '../kernel/wire/message.js';
 import { parseOptions } from './argv.js';
 import { MagicRegistry, helpText } from './registry.js';
@@ -13,9 +14,11 @@ import { UsageError, type MagicContext } from './types.js';
 
 export interface MagicHost {
   readonly display: DisplayFunction;
+  readonly sources: ReadonlyMap<string, CellSource>;
   readonly evaluator: Evaluator;
   /** Run TypeScript as a cell: resolves with the last expression's value, rejects with its error. */
-  runCode(code: string): Promise<unknown>;
+  runCode(code: string, firstLine?: number): Promise<unknown>;
+  prepareCode(code: string, firstLine?: number): () => Promise<unknown>;
   addPayload(payload: Record<string, unknown>): void;
   /** What `expr?` shows: the language service's inspection of an expression. */
   inspect(expr: string, detail: 0 | 1): Promise<MimeBundle | undefined>;
@@ -37,6 +40,7 @@ export function createMagicFunctions(host: MagicHost, registry: MagicRegistry): 
     return {
       cell,
       display: host.display,
+      sources: host.sources,
       compileFunction(params, body, options = {}) {
         const ts = `(${options.async ? 'async ' : ''}function ${options.name ?? 'tsprof_compiled'}(${params.join(', ')}) {\n${body}\n})`;
         let js: string;
@@ -47,7 +51,8 @@ export function createMagicFunctions(host: MagicHost, registry: MagicRegistry): 
         }
         return vm.runInThisContext(js, { filename: `magic-${++compiled}` }) as (...args: unknown[]) => unknown;
       },
-      runCode: (code) => host.runCode(code),
+      runCode: (code, firstLine) => host.runCode(code, firstLine),
+      prepareCode: (code, firstLine) => host.prepareCode(code, firstLine),
       interruptible: (work) => host.evaluator.interruptible(work),
       get interrupted() {
         return host.evaluator.interruptCount !== startedInterrupts;

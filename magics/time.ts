@@ -26,7 +26,7 @@ export const time: Magic = {
     const wall0 = performance.now();
     let value: unknown;
     try {
-      value = await ctx.runCode(code);
+      value = await ctx.runCode(code, call.body !== undefined ? call.line + 1 : call.line);
     } finally {
       const cpu = process.cpuUsage(cpu0);
       // Printed (not displayed) so it lands in order with the statement's own output, like IPython's.

@@ -15,7 +15,6 @@ import {
   PYTHON, PYTHON_FLAGS, freePort, killTree, makeJupyterEnv, processesUsing, sleep, withTimeout, type JupyterEnv,
 } from './helpers/jupyter-env.js';
 
-const st = globalThis.setTimeout; (globalThis as any).setTimeout = (f: any, ms: any, ...a: any[]) => { if (ms > 5000) console.log('TIMER', ms, new Error().stack?.split('\n').slice(1,6).join(' | ')); return st(f, ms, ...a); };
 let jenv: JupyterEnv;
 let server: ChildProcess | undefined;
 let serverLog = '';
@@ -67,15 +66,24 @@ after(async () => {
   try {
     if (session && !session.isDisposed) await withTimeout(session.shutdown(), 10_000, 'session shutdown').catch(() => undefined);
   } finally {
-    sessionManager?.dispose();
-    kernelManager?.dispose();
-    specManager?.dispose();
+    for (const manager of [sessionManager, kernelManager, specManager]) if (manager) await disposeManager(manager);
     await stopServer();
     jenv?.cleanup();
-    setTimeout(() => console.log("RESOURCES", process.getActiveResourcesInfo()), 2000).unref();
     if (Object.keys(timings).length) console.log(`# jupyter-server timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
   }
 });
+
+/**
+ * Dispose a manager and stop its polls first: @lumino/polling's Poll.dispose() leaves its next tick's
+ * timer armed (harmless in a browser tab), which would keep this test process alive for up to 61 s.
+ */
+async function disposeManager(manager: { dispose(): void }): Promise<void> {
+  type Stoppable = { stop(): Promise<void> };
+  const polls = (Object.values(manager) as unknown[]).filter((v): v is Stoppable =>
+    typeof v === 'object' && v !== null && v.constructor?.name === 'Poll' && typeof (v as Partial<Stoppable>).stop === 'function');
+  await Promise.all(polls.map((p) => p.stop().catch(() => undefined)));
+  manager.dispose();
+}
 
 /** SIGTERM (the server shuts its kernels down), then SIGKILL by pid after 10 s; then any kernel left behind. */
 async function stopServer(): Promise<void> {
@@ -84,10 +92,11 @@ async function stopServer(): Promise<void> {
   if (s.exitCode === null && s.signalCode === null) {
     const gone = new Promise((r) => s.once('exit', r));
     s.kill('SIGTERM');
-    await Promise.race([gone, sleep(10_000)]);
+    await withTimeout(gone, 10_000, 'server exit after SIGTERM').catch(() => undefined);
     if (s.exitCode === null && s.signalCode === null) {
+      console.log('# jupyter server ignored SIGTERM for 10 s; killing it');
       killTree(s.pid);
-      await Promise.race([gone, sleep(5_000)]);
+      await withTimeout(gone, 5_000, 'server exit after SIGKILL').catch(() => undefined);
     }
   }
   // Kernels started by the server have their connection files in our runtime dir.
@@ -127,7 +136,11 @@ test('the server lists the tsprof kernelspec', async () => {
   assert.ok(spec, `tsprof is not among ${Object.keys(specManager.specs?.kernelspecs ?? {})}${log()}`);
   assert.equal(spec.language, 'typescript');
   assert.equal(spec.display_name, 'TypeScript (tsprof)');
-  assert.equal((spec as unknown as { interrupt_mode?: string }).interrupt_mode ?? spec.metadata?.interrupt_mode ?? 'message', 'message');
+  // the services model drops interrupt_mode; the server's REST answer has it, and the server acts on it
+  const res = await fetch(`${settings.baseUrl}api/kernelspecs`, { headers: { Authorization: `token ${settings.token}` }, signal: AbortSignal.timeout(5000) });
+  const raw = (await res.json()) as { kernelspecs: Record<string, { spec: { interrupt_mode?: string; argv: string[] } }> };
+  assert.equal(raw.kernelspecs.tsprof?.spec.interrupt_mode, 'message');
+  assert.deepEqual(raw.kernelspecs.tsprof?.spec.argv.slice(-2), ['kernel', '{connection_file}']);
 });
 
 test('JupyterLab-style notebook session starts a tsprof kernel', async () => {
@@ -209,16 +222,34 @@ test('interrupt (interrupt_mode "message", via the REST API) stops while (true) 
   const after = await execute(kernel, 'kept');
   assert.equal(after.reply.content.status, 'ok', JSON.stringify(after.reply.content));
   assert.deepEqual(resultText(after), ['41']);
+
+  // a cell waiting on a promise that never settles is released the same way
+  const waiting = execute(kernel, 'kept = 42\nawait new Promise(() => {})', 20_000);
+  await sleep(300);
+  const t1 = performance.now();
+  await withTimeout(kernel.interrupt(), 10_000, 'POST interrupt');
+  const awaited = await waiting;
+  timings.interruptAwaitMs = performance.now() - t1;
+  assert.equal(awaited.reply.content.status, 'error', JSON.stringify(awaited.reply.content));
+  assert.equal((awaited.reply.content as KernelMessage.IReplyErrorContent).ename, 'KeyboardInterrupt');
+  const kept = await execute(kernel, 'kept');
+  assert.deepEqual(resultText(kept), ['42'], 'the assignment before the await was lost');
+  await execute(kernel, 'kept = 41');
 });
 
 test('restart clears state and resets execution_count', async () => {
   const kernel = session!.kernel!;
   const before = await execute(kernel, 'kept');
   assert.deepEqual(resultText(before), ['41']);
+  const pidsBefore = processesUsing(jenv.dir);
+  assert.equal(pidsBefore.length, 1, `expected one kernel process, found ${pidsBefore}`);
   const t0 = performance.now();
   await withTimeout(kernel.restart(), 30_000, 'POST restart');
   await withTimeout(kernel.info, 30_000, 'kernel_info after restart');
   timings.restartMs = performance.now() - t0;
+  const pidsAfter = processesUsing(jenv.dir);
+  assert.equal(pidsAfter.length, 1, `expected one kernel process after the restart, found ${pidsAfter}`);
+  assert.notEqual(pidsAfter[0], pidsBefore[0], 'the restart did not start a new kernel process');
   const run = await execute(kernel, 'typeof kept');
   assert.equal(run.reply.content.status, 'ok', JSON.stringify(run.reply.content));
   assert.deepEqual(resultText(run), ["'undefined'"], 'a variable survived the restart');

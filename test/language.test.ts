@@ -142,6 +142,15 @@ describe('language service', () => {
     assert.equal(args.cursor_start, 13);
   });
 
+  test('a cell assigning a magic\'s value keeps its declarations; the value comes from the runtime', async () => {
+    service.addCell('const timing = %timeit -o Math.sqrt(2)\nconst afterMagic = { ok: 1 }');
+    assert.deepEqual((await service.complete('afterMagic.', 11)).matches, ['ok']);
+    runtime.values.set('timing', { average: 1e-6, stdev: 0 });
+    const r = await service.complete('timing.', 7);
+    assert.ok(runtime.peeked.includes('timing'));
+    assert.deepEqual(r.matches.slice(0, 2), ['average', 'stdev']);
+  });
+
   test('a runtime-only member comes from peek', async () => {
     runtime.values.set('runtimeThing', { hiddenField: 1, compute(a: number, b: number) { return a + b; } });
     const r = await service.complete('runtimeThing.', 13);
@@ -230,6 +239,10 @@ describe('language service', () => {
     assert.deepEqual(await service.isComplete('const = ;\nfoo('), { status: 'invalid' });
     assert.deepEqual(await service.isComplete('%%time\nconst y = await Promise.resolve(1)'), { status: 'complete' });
     assert.deepEqual(await service.isComplete(''), { status: 'complete' });
+    assert.deepEqual(await service.isComplete('Math.floor?'), { status: 'complete' });
+    assert.deepEqual(await service.isComplete('%timeit??'), { status: 'complete' });
+    assert.deepEqual(await service.isComplete('const r = %time f()'), { status: 'complete' });
+    assert.deepEqual(await service.isComplete('if (ok) {\n  %time f()'), { status: 'incomplete', indent: '  ' });
   });
 });
 
@@ -306,6 +319,8 @@ describe('text helpers', () => {
     assert.equal(blanked.length, code.length);
     assert.equal(blanked, ' '.repeat(12) + '\nconst a = 1\n' + ' '.repeat(6));
     assert.equal(blankMagicLines('%timeit f(1)', 10), '        f(1)');
+    assert.equal(blankMagicLines('const t = %timeit -o f()'), 'const t = ℳ             ');
+    assert.equal(blankMagicLines('x.y??\na ? b : c'), '     \na ? b : c');
   });
 
   test('the member chain before a dot', () => {

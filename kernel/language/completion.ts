@@ -8,6 +8,7 @@
 import type { CompleteReply } from '../wire/message.js';
 import { codePointToUtf16, utf16ToCodePoint } from './code-points.js';
 import { identifierSpanAt, inLiteral, memberReceiver, type Span } from './cursor.js';
+import { MAGIC_VALUE } from './magics.js';
 import type { RuntimeIntrospection } from './index.js';
 import type { TsCompletion } from './protocol.js';
 import { memberNames, scopeNames } from './runtime-names.js';
@@ -15,7 +16,8 @@ import { scanCode } from './scan.js';
 
 export type TsComplete = (code: string, pos: number) => Promise<TsCompletion | null | undefined>;
 
-const HIDDEN = /^__tsprof/;
+// The kernel's runtime object and the notebook file's renamed declarations; the magic-value stand-in.
+const HIDDEN = new RegExp(`^(__tsprof|${MAGIC_VALUE}$)`);
 
 // Lower ranks first.
 const USER = 0;

@@ -28,7 +28,8 @@ export function isComplete(code: string): IsCompleteReply {
   const scan = scanCode(text);
   if (scan.unterminated === 'regex') return { status: 'invalid' };
   if (scan.unterminated === 'string' && !text.trimEnd().endsWith('\\')) return { status: 'invalid' };
-  return { status: 'incomplete', indent: continuationIndent(text, scan.open.at(-1)?.at) };
+  // Indent from the code as typed (a magic line counts as a line); offsets are the same in both.
+  return { status: 'incomplete', indent: continuationIndent(code, scan.open.at(-1)?.at) };
 }
 
 /** The last non-blank line's indent, plus one level when that line opened the innermost open bracket. */

@@ -8,13 +8,18 @@
 // still type-checks. Renamed names are hidden from completions.
 //
 // The file starts with `export {}` so it is a module: top-level `await` is fine and the notebook's
-// names do not collide with globals.
+// names do not collide with globals. It also declares the stand-in for assigned magic values.
 import type TS from 'typescript';
 import { ts } from './typescript.js';
-import { blankMagicLines } from './magics.js';
+import { blankMagicLines, MAGIC_VALUE } from './magics.js';
 
 export const HIDDEN_PREFIX = '__tsprof';
-const HEADER = 'export {};\n';
+
+/** Names of the notebook file's own making, never offered as completions. */
+export function isHiddenName(name: string): boolean {
+  return name.startsWith(HIDDEN_PREFIX) || name === MAGIC_VALUE;
+}
+const HEADER = `export {};\ndeclare const ${MAGIC_VALUE}: any;\n`;
 const SEPARATOR = '\n;\n';
 
 // Which declaration spaces a name occupies: a `type Point` and a `const Point` do not clash.

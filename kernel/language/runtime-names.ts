@@ -28,12 +28,14 @@ export async function scopeNames(runtime: RuntimeIntrospection): Promise<{ lexic
 /** Own and inherited property names usable after a `.`, nearest first. */
 export function memberNames(value: unknown, maxDepth = 64): RuntimeName[] {
   if (value === null || value === undefined) return [];
-  let obj: object | null = typeof value === 'object' || typeof value === 'function' ? (value as object) : Object(value);
+  const primitive = typeof value !== 'object' && typeof value !== 'function';
+  // A primitive's members are its prototype's (a string's own index keys are not names).
+  let obj: object | null = primitive ? (Object.getPrototypeOf(Object(value)) as object) : (value as object);
   const seen = new Set<string>();
   const out: RuntimeName[] = [];
   for (let depth = 0; obj && depth < maxDepth; depth++) {
     if (types.isProxy(obj)) break;
-    for (const name of Object.getOwnPropertyNames(obj)) {
+    for (const name of ownNames(obj)) {
       if (seen.has(name) || !isIdentifierName(name)) continue;
       seen.add(name);
       const desc = Object.getOwnPropertyDescriptor(obj, name);
@@ -43,6 +45,16 @@ export function memberNames(value: unknown, maxDepth = 64): RuntimeName[] {
     obj = Object.getPrototypeOf(obj) as object | null;
   }
   return out;
+}
+
+/**
+ * Own property names, without listing every index of a large array or typed array (a million
+ * index strings for nothing). Extra named properties on such an array are not listed.
+ */
+function ownNames(obj: object): string[] {
+  if (Array.isArray(obj) && obj.length > 1000) return ['length'];
+  if (ArrayBuffer.isView(obj) && !(obj instanceof DataView) && (obj as unknown as { length: number }).length > 1000) return [];
+  return Object.getOwnPropertyNames(obj);
 }
 
 function kindOf(v: unknown): string {
@@ -109,7 +121,7 @@ export function describeValue(name: string, value: unknown, detailLevel: 0 | 1):
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const plain = rows.map(([k, v]) => `${(k + ':').padEnd(width)}${v.replace(/\n/g, '\n' + ' '.repeat(width))}`).join('\n') + (source ? `\nSource:\n${source}` : '');
   const markdown =
-    rows.map(([k, v]) => (v.includes('\n') ? `**${k}:**\n\n\`\`\`\n${v}\n\`\`\`` : `**${k}:** \`${v}\``)).join('\n\n') +
+    rows.map(([k, v]) => (v.includes('\n') || v.includes('`') ? `**${k}:**\n\n\`\`\`\n${v}\n\`\`\`` : `**${k}:** \`${v}\``)).join('\n\n') +
     (source ? `\n\n**Source:**\n\n\`\`\`js\n${source}\n\`\`\`` : '');
   return { plain, markdown };
 }

@@ -2,6 +2,7 @@
 // light and a long-running cell never delays a completion. Started on the first request by
 // worker-client.ts; the LanguageService itself is created on the first complete/inspect, so
 // is_complete alone only pays for loading the parser.
+import './worker-stdio.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isComplete } from './is-complete.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';

@@ -3,6 +3,7 @@
 // (it never keeps the process alive), and stops after a long idle period to give its memory back.
 // Every request resolves: with the worker's answer, or `undefined` on timeout, crash or close, so
 // callers can fall back to what the runtime knows.
+import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, RequestKind, Requests, ToWorker, WorkerData } from './protocol.js';
 
@@ -72,6 +73,7 @@ export class WorkerClient {
     if (this.worker) return this.worker;
     if (this.closed || this.crashes >= MAX_CRASHES) return undefined;
     // execArgv: [] — the worker needs no flags, and some parent flags (`--input-type`, `--eval`) would stop it starting.
+    // The worker writes its own output to fd 2 (worker-stdio.ts), never into this thread's captured streams.
     const worker = new Worker(this.url, { workerData: { cells: [...this.cells] } satisfies WorkerData, execArgv: [] });
     worker.unref();
     worker.on('message', (m: FromWorker) => {
@@ -95,7 +97,7 @@ export class WorkerClient {
   private log(line: string): void {
     if (this.logged) return;
     this.logged = true;
-    process.stderr.write(`[tsprof] language service: ${line}\n`);
+    writeLog(`[tsprof] language service: ${line}\n`);
   }
 
   private settle(id: number, value: unknown): void {
@@ -119,5 +121,14 @@ export class WorkerClient {
     this.worker = undefined;
     for (const id of [...this.pending.keys()]) this.settle(id, undefined);
     if (worker) await worker.terminate();
+  }
+}
+
+/** The kernel's log: straight to fd 2, since process.stderr is captured into cell output. */
+function writeLog(text: string): void {
+  try {
+    writeSync(2, text.endsWith('\n') ? text : text + '\n');
+  } catch {
+    // no stderr: nothing to do
   }
 }

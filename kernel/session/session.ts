@@ -20,8 +20,14 @@ export interface SessionOptions {
   baseDir: string;
 }
 
-/** Runs one cell's code (after any magic has been taken out) and says how it went. */
-export type CellRunner = (code: string, ctx: CellContext) => Promise<Outcome>;
+/** Runs one cell's code and says how it went; `url` names the script (default `cell-N`). */
+export type CellRunner = (code: string, ctx: CellContext, url?: string) => Promise<Outcome>;
+
+/** A script the kernel compiled: the TypeScript the user wrote and the JavaScript V8 ran (same lines). */
+export interface CellSource {
+  ts: string;
+  js: string;
+}
 
 export class KernelSession {
   executionCount = 0;
@@ -29,7 +35,10 @@ export class KernelSession {
   readonly history = new History();
   readonly streams: StreamRouter;
   readonly display: DisplayFunction;
+  /** Every script compiled from a cell, by the URL V8 knows it by, for the profilers' line views. */
+  readonly sources = new Map<string, CellSource>();
   private readonly publishRaw: Publish;
+  private chunks = 0;
   private silentCount = 0;
   /** Source rewrites applied before transpiling (magics turn `%x` lines into calls here). */
   private readonly rewriters: Array<(code: string) => string> = [];
@@ -96,28 +105,46 @@ export class KernelSession {
     this.payload.push(payload);
   }
 
-  /** Run code as part of the current cell (for magics): the value, or the error thrown. */
-  async runCode(code: string): Promise<unknown> {
+  /**
+   * Compile code to run as part of the current cell (for magics), without running it yet: a magic
+   * that measures the run keeps the transpiler out of the measurement. It is its own script
+   * (`cell-N.K`), padded so its lines are the cell's lines (`firstLine` is where it starts).
+   * The returned function resolves with the last expression's value or rejects with the error.
+   */
+  prepareCode(code: string, firstLine = 1): () => Promise<unknown> {
     const ctx = currentCell();
-    if (!ctx) throw new Error('runCode outside a cell');
-    const outcome = await this.runCell(code, ctx);
-    if (outcome.status === 'ok') return outcome.value;
-    if (outcome.status === 'interrupted') throw new KeyboardInterrupt('interrupted');
-    throw outcome.error;
+    if (!ctx) throw new Error('prepareCode outside a cell');
+    const compiled = this.compile('\n'.repeat(Math.max(0, firstLine - 1)) + code, `${cellName(ctx.cell)}.${++this.chunks}`);
+    return async () => {
+      const outcome = 'js' in compiled ? await this.evaluator.evaluate(compiled.js) : compiled;
+      if (outcome.status === 'ok') return outcome.value;
+      if (outcome.status === 'interrupted') throw new KeyboardInterrupt('interrupted');
+      throw outcome.error;
+    };
+  }
+
+  runCode(code: string, firstLine = 1): Promise<unknown> {
+    return this.prepareCode(code, firstLine)();
   }
 
   /** Rewrite, transpile and evaluate. */
-  runCell: CellRunner = async (code, ctx) => {
-    let js: string;
+  runCell: CellRunner = async (code, ctx, url = cellName(ctx.cell)) => {
+    const compiled = this.compile(code, url);
+    return 'js' in compiled ? this.evaluator.evaluate(compiled.js) : compiled;
+  };
+
+  /** Rewrite and transpile, remembering the source by URL; a syntax error comes back as an outcome. */
+  private compile(code: string, url: string): { js: string } | Extract<Outcome, { status: 'error' }> {
     try {
       const source = this.rewriters.reduce((c, rewrite) => rewrite(c), code);
-      js = transpileCell(source, cellName(ctx.cell)).js;
+      const js = transpileCell(source, url).js;
+      this.sources.set(url, { ts: code, js });
+      return { js };
     } catch (e) {
       if (e instanceof TranspileError) return { status: 'error', error: e, position: e.line ? { line: e.line, column: e.column ?? 0 } : undefined };
       throw e;
     }
-    return this.evaluator.evaluate(js);
-  };
+  }
 
   /** An error thrown by a timer or promise callback after (or while) its cell ran. */
   reportAsyncError(cell: CellContext, error: unknown, kind: string): void {

@@ -23,9 +23,9 @@ function isInternal(frame: string): boolean {
   );
 }
 
-/** `cell-3:12:5` → `cell-3:12` in every frame. */
+/** `cell-3:12:5` → `cell-3:12` in every frame; a magic's chunk `cell-3.2:12:5` is cell 3 too. */
 function shortenCellPositions(line: string): string {
-  return line.replace(/(cell-\d+):(\d+):\d+/g, '$1:$2');
+  return line.replace(/(cell-\d+)(?:\.\d+)?:(\d+):\d+/g, '$1:$2');
 }
 
 export interface FormattedError {

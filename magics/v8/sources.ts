@@ -1,0 +1,77 @@
+// Source text of the scripts V8 ran, by URL: cells from the session's registry, files from disk.
+// Coverage reports character offsets; the tables want lines.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
+import type { CellSource } from '../../kernel/session/session.js';
+
+export class SourceIndex {
+  private readonly files = new Map<string, string | undefined>();
+  private readonly lineStarts = new Map<string, number[]>();
+
+  constructor(private readonly cells: ReadonlyMap<string, CellSource>) {}
+
+  /** The JavaScript V8 compiled for `url`. */
+  js(url: string): string | undefined {
+    const cell = this.cells.get(url);
+    if (cell) return cell.js;
+    if (!this.files.has(url)) {
+      let text: string | undefined;
+      try {
+        text = url.startsWith('file://') ? readFileSync(fileURLToPath(url), 'utf8') : url.startsWith('/') ? readFileSync(url, 'utf8') : undefined;
+      } catch {
+        text = undefined;
+      }
+      this.files.set(url, text);
+    }
+    return this.files.get(url);
+  }
+
+  /** The source lines to show: the TypeScript for cells (same lines as the JS), the file otherwise. */
+  displayLines(url: string): string[] | undefined {
+    const cell = this.cells.get(url);
+    return (cell ? cell.ts : this.js(url))?.split('\n');
+  }
+
+  private starts(url: string): number[] | undefined {
+    let s = this.lineStarts.get(url);
+    if (s) return s;
+    const text = this.js(url);
+    if (text === undefined) return undefined;
+    s = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) s.push(i + 1);
+    this.lineStarts.set(url, s);
+    return s;
+  }
+
+  /** 0-based line and column → character offset. */
+  offset(url: string, line: number, column: number): number | undefined {
+    const s = this.starts(url);
+    return s && line < s.length ? s[line] + column : undefined;
+  }
+
+  /** Character offset → 0-based line. */
+  line(url: string, offset: number): number | undefined {
+    const s = this.starts(url);
+    if (!s) return undefined;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
+/** How a script is named in tables: `cell-3` (a magic's chunk `cell-3.2` is cell 3), a path relative to the notebook, or `node:fs`. */
+export function displayFile(url: string): string {
+  if (url.startsWith('cell-')) return url.replace(/^(cell-\d+)\.\d+$/, '$1');
+  if (url.startsWith('file://')) {
+    const path = fileURLToPath(url);
+    const nm = path.lastIndexOf('/node_modules/');
+    return nm >= 0 ? path.slice(nm + 1) : relative(process.cwd(), path) || path;
+  }
+  return url || '~';
+}
