@@ -9,10 +9,11 @@ import { createMagicFunctions } from './runtime.js';
 import { time } from './time.js';
 import { timeit } from './timeit.js';
 import { prun } from './prun.js';
+import { lprun } from './lprun.js';
 
 export function createRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
-  registry.register(timeit, time, prun, lsmagic(registry), magicHelp(registry));
+  registry.register(timeit, time, prun, lprun, lsmagic(registry), magicHelp(registry));
   return registry;
 }
 

@@ -1,0 +1,282 @@
+// %lprun / %%lprun: line-by-line profile of chosen functions, in line_profiler's layout.
+//
+// Hits are exact: V8 block coverage counts every block. Block counters exist only in code
+// compiled while detailed coverage is on, so each -f function is compiled afresh from its source
+// (same lines, same global scope) under coverage, and its binding points at the fresh copy while the
+// statement runs. Time comes from the sampling profiler's per-line ticks in the same run; time in a
+// callee is put on the line that calls it (found by the callee's name; split by hits when several
+// lines call it).
+import { writeFileSync } from 'node:fs';
+import vm from 'node:vm';
+import { parseOptions, intOption } from './argv.js';
+import { escapeHtml } from './format.js';
+import { htmlTable } from './render/html.js';
+import { userProfile, type UserProfile } from './v8/calltree.js';
+import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
+import { hitsPerLine, lineStarts } from './v8/lines.js';
+import { displayFile } from './v8/sources.js';
+import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
+import { MIME_BUNDLE } from '../kernel/session/mime.js';
+
+const OPTIONS: OptionSpec[] = [
+  { name: 'f', value: true, repeat: true, metavar: 'FUNC', help: 'profile this function (an expression naming it, e.g. primes or obj.method); repeatable' },
+  { name: 'u', value: true, metavar: 'UNIT', help: 'unit of the Time columns in seconds, e.g. 1e-3 for ms (default 1e-9: ns, the timer unit)' },
+  { name: 'z', help: 'hide functions that were never called' },
+  { name: 'r', help: 'return the result object (functions → lines with hits, time, per hit, % time)' },
+  { name: 'T', value: true, metavar: 'FILE', help: 'also write the text report to FILE' },
+  { name: 'D', value: true, metavar: 'FILE', help: 'write the raw result as JSON to FILE' },
+  { name: 'q', help: 'quiet: show nothing (use with -r, -T or -D)' },
+  { name: 'i', value: true, metavar: 'US', help: `sampling interval in microseconds for the Time column (default ${DEFAULT_INTERVAL_US})` },
+];
+
+const TIMER_UNIT = 1e-9;
+const SLOT = Symbol.for('tsprof.lprun');
+
+export interface LineStats {
+  /** 1-based line in the cell (the TypeScript line). */
+  line: number;
+  hits?: number;
+  /** Seconds. */
+  time: number;
+  perHit?: number;
+  percent: number;
+  contents: string;
+}
+
+export interface FunctionLines {
+  name: string;
+  file: string;
+  /** 1-based first line. */
+  line: number;
+  /** Seconds. */
+  total: number;
+  calls: number;
+  lines: LineStats[];
+}
+
+export class LineProfileResult {
+  constructor(readonly functions: FunctionLines[], readonly text: string, readonly unit: number) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+interface Target {
+  expr: string;
+  original: Function;
+  name: string;
+  url: string;
+  /** Exact JS of the cell and where the function's text sits in it. */
+  js: string;
+  startOffset: number;
+  endOffset: number;
+  firstLine: number;
+  lastLine: number;
+  freshUrl: string;
+  fresh?: Function;
+}
+
+let freshCount = 0;
+
+function describeValue(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `an object (${(v as object).constructor?.name ?? 'Object'})` : `a ${typeof v}`;
+}
+
+async function resolveTarget(ctx: MagicContext, expr: string): Promise<Target> {
+  let value: unknown;
+  try {
+    value = await ctx.runCode(`(${expr})`);
+  } catch (e) {
+    throw new UsageError(`%lprun: -f ${expr}: ${(e as Error).message}`);
+  }
+  if (typeof value !== 'function') throw new UsageError(`%lprun: -f ${expr} is not a function (it is ${describeValue(value)})`);
+  const src = Function.prototype.toString.call(value);
+  if (/\{\s*\[native code\]\s*\}$/.test(src)) throw new UsageError(`%lprun: -f ${expr} is a native function; there are no lines to profile`);
+  let found: Omit<Target, 'expr' | 'original' | 'freshUrl'> | undefined;
+  for (const [url, source] of ctx.sources) {
+    const at = source.js.lastIndexOf(src);
+    if (at < 0) continue;
+    const starts = lineStarts(source.js);
+    const lineOf = (off: number): number => {
+      let l = 0;
+      while (l + 1 < starts.length && starts[l + 1] <= off) l++;
+      return l;
+    };
+    found = { name: (value as Function).name || expr, url, js: source.js, startOffset: at, endOffset: at + src.length, firstLine: lineOf(at), lastLine: lineOf(at + src.length - 1) };
+  }
+  if (!found) {
+    throw new UsageError(`%lprun: -f ${expr}: its source is not in a notebook cell. Line profiling works for functions defined in cells (files and packages: use %prun, whose profile names their lines).`);
+  }
+  return { ...found, expr, original: value as Function, freshUrl: `lprun-${++freshCount}-${found.name}` };
+}
+
+/** A fresh copy of the function compiled now (under coverage), on the same lines as the original. */
+function compileFresh(t: Target): Function {
+  const starts = lineStarts(t.js);
+  const col = t.startOffset - starts[t.firstLine];
+  const text = t.js.slice(t.startOffset, t.endOffset);
+  const script = `${'\n'.repeat(t.firstLine)}${' '.repeat(col)}(${text}\n)`;
+  try {
+    return vm.runInThisContext(script, { filename: t.freshUrl }) as Function;
+  } catch (e) {
+    throw new UsageError(`%lprun: -f ${t.expr} cannot be recompiled on its own (${(e as Error).message}); methods written with the shorthand syntax are not supported yet — profile the function that calls it`);
+  }
+}
+
+/** Point the user's binding at `value`: assignment, or a REPL redeclaration for a const. */
+async function rebind(ctx: MagicContext, expr: string, value: Function): Promise<void> {
+  (globalThis as Record<symbol, unknown>)[SLOT] = value;
+  try {
+    await ctx.runCode(`${expr} = globalThis[Symbol.for('tsprof.lprun')];`);
+  } catch (e) {
+    if (/^[\w$]+$/.test(expr) && /constant/.test(String((e as Error).message))) await ctx.runCode(`const ${expr} = globalThis[Symbol.for('tsprof.lprun')];`);
+    else throw new UsageError(`%lprun: cannot point ${expr} at the profiled copy: ${(e as Error).message}`);
+  } finally {
+    delete (globalThis as Record<symbol, unknown>)[SLOT];
+  }
+}
+
+/** Per-line time (µs) of one function: its own ticks, plus callee time on the line that calls the callee. */
+function lineTimes(up: UserProfile, t: Target, hits: Map<number, number>, lines: string[]): Map<number, number> {
+  const times = new Map<number, number>();
+  const add = (line: number, us: number): void => void times.set(line, (times.get(line) ?? 0) + us);
+  const callers = new Map<string, number[]>();
+  const callLines = (callee: string): number[] => {
+    let c = callers.get(callee);
+    if (!c) {
+      const re = new RegExp(`(^|[^\\w$])${callee.replace(/[$]/g, '\\$')}\\s*(<[^>]*>)?\\s*\\(`);
+      c = [];
+      for (let l = t.firstLine; l <= t.lastLine; l++) if (re.test(lines[l] ?? '')) c.push(l);
+      callers.set(callee, c);
+    }
+    return c;
+  };
+  // Own ticks: every tree node of the fresh function carries per-line self time.
+  const visit = (n: UserProfile['root']): void => {
+    if (n.fn.url === t.freshUrl) for (const [line, us] of n.lines) add(line - 1, us);
+    for (const c of n.children.values()) visit(c);
+  };
+  visit(up.root);
+  // Callee time: the innermost frame of this function on each stack is the one whose line is running.
+  for (const { frames, duration } of up.stacks) {
+    let i = -1;
+    for (let k = frames.length - 1; k >= 0; k--) if (frames[k].url === t.freshUrl) { i = k; break; }
+    if (i < 0 || i === frames.length - 1) continue;
+    const candidates = callLines(frames[i + 1].name);
+    if (candidates.length === 0) continue;
+    const weights = candidates.map((l) => hits.get(l) ?? 0);
+    const sum = weights.reduce((a, b) => a + b, 0);
+    candidates.forEach((l, j) => add(l, duration * (sum > 0 ? weights[j] / sum : 1 / candidates.length)));
+  }
+  return times;
+}
+
+function formatFunction(f: FunctionLines, unit: number): string {
+  const scale = TIMER_UNIT / unit;
+  const header = `${'Line #'.padStart(6)} ${'Hits'.padStart(9)} ${'Time'.padStart(12)} ${'Per Hit'.padStart(8)} ${'% Time'.padStart(8)}  Line Contents`;
+  const out = [`Total time: ${Number(f.total.toPrecision(6))} s`, `File: ${f.file}`, `Function: ${f.name} at line ${f.line}`, '', header, '='.repeat(header.length)];
+  for (const l of f.lines) {
+    if (l.hits === undefined && l.time === 0) {
+      out.push(`${String(l.line).padStart(6)} ${''.padStart(9)} ${''.padStart(12)} ${''.padStart(8)} ${''.padStart(8)}  ${l.contents}`);
+      continue;
+    }
+    const time = (l.time / TIMER_UNIT) * scale;
+    const per = l.hits ? time / l.hits : undefined;
+    out.push(`${String(l.line).padStart(6)} ${String(l.hits ?? '').padStart(9)} ${time.toFixed(1).padStart(12)} ${(per === undefined ? '' : per.toFixed(1)).padStart(8)} ${l.percent.toFixed(1).padStart(8)}  ${l.contents}`);
+  }
+  return out.join('\n');
+}
+
+function htmlFunction(f: FunctionLines, unit: number): string {
+  const scale = TIMER_UNIT / unit;
+  const max = Math.max(...f.lines.map((l) => l.percent), 1e-9);
+  const bar = (p: number): string => `<div style="background:#f0f0f0;width:120px;height:10px"><div style="background:#d62728;height:10px;width:${((120 * p) / max).toFixed(1)}px"></div></div>`;
+  const table = htmlTable(f.lines, [
+    { header: 'Line #', cell: (l) => l.line },
+    { header: 'Hits', cell: (l) => l.hits ?? '' },
+    { header: 'Time', cell: (l) => (l.time ? ((l.time / TIMER_UNIT) * scale).toFixed(1) : '') },
+    { header: 'Per Hit', cell: (l) => (l.hits && l.time ? ((l.time / TIMER_UNIT) * scale / l.hits).toFixed(1) : '') },
+    { header: '% Time', cell: (l) => (l.hits !== undefined || l.time ? l.percent.toFixed(1) : '') },
+    { header: '', cell: (l) => (l.percent > 0 ? bar(l.percent) : ''), html: true, align: 'left' },
+    { header: 'Line Contents', cell: (l) => `<pre style="margin:0">${escapeHtml(l.contents)}</pre>`, html: true, align: 'left' },
+  ]);
+  return `<p><code>Function: ${escapeHtml(f.name)} at line ${f.line} · File: ${escapeHtml(f.file)} · Total time: ${Number(f.total.toPrecision(6))} s</code></p>${table}`;
+}
+
+export const lprun: Magic = {
+  name: 'lprun',
+  kinds: ['line', 'cell'],
+  summary: 'Line-by-line profile of chosen functions: exact hits per line, time per line, in line_profiler\'s layout.',
+  usage: '%lprun -f FUNC [-f FUNC2 …] [-u UNIT] [-z] [-r] [-T FILE] [-D FILE] [-q] [-i US] statement\n%%lprun -f FUNC [options]\nbody',
+  options: OPTIONS,
+  details: `Hits are exact (V8 block coverage, mapped to the TypeScript lines of the cell). Time is sampled
+(every -i µs) in the same run: each line's own time plus, for a line that calls another function, that
+call's time. Counting keeps the profiled functions out of V8's optimizing compiler while the statement
+runs, so expect it to run about 1.5-2× slower than plain; compare lines with each other. Functions
+defined in notebook cells work, async functions too (lines after an await are counted). The functions
+are recompiled from their source for the run: a function that closes over a local scope (one defined
+inside another function) cannot be line-profiled this way; profile its outer function.`,
+  async run(ctx, call) {
+    const { opts, rest } = parseOptions(call.args, OPTIONS, 'lprun');
+    const cellMode = call.body !== undefined;
+    if (cellMode && rest) throw new UsageError(`%%lprun: unexpected text after the options: ${JSON.stringify(rest)} (the statement is the cell body)`);
+    const stmt = cellMode ? call.body! : rest;
+    const exprs = (opts.f as string[] | undefined) ?? [];
+    if (!exprs.length) throw new UsageError(`%lprun: give at least one function with -f\nusage: ${lprun.usage.split('\n')[0]}`);
+    if (!stmt.trim()) throw new UsageError(`%lprun: no statement to run\nusage: ${lprun.usage.split('\n')[0]}`);
+    const unit = opts.u === undefined ? TIMER_UNIT : Number(opts.u);
+    if (!(unit > 0)) throw new UsageError(`%lprun: option -u needs a positive number of seconds, got ${JSON.stringify(opts.u)}`);
+    const interval = intOption(opts, 'i', 'lprun', 1) ?? DEFAULT_INTERVAL_US;
+    const targets: Target[] = [];
+    for (const e of exprs) targets.push(await resolveTarget(ctx, e));
+    const statement = ctx.prepareCode(stmt, cellMode ? call.line + 1 : call.line);
+
+    let profileRun: Awaited<ReturnType<typeof withCpuProfile>> | undefined;
+    const { coverage } = await withPreciseCoverage(true, async () => {
+      for (const t of targets) t.fresh = compileFresh(t);
+      try {
+        for (const t of targets) await rebind(ctx, t.expr, t.fresh!);
+        profileRun = await withCpuProfile(interval, statement);
+      } finally {
+        for (const t of targets) await rebind(ctx, t.expr, t.original);
+      }
+    });
+    const up = userProfile(profileRun!.profile, interval);
+
+    const functions: FunctionLines[] = [];
+    for (const t of targets) {
+      const script = coverage.find((c) => c.url === t.freshUrl);
+      const fresh = `${'\n'.repeat(t.firstLine)}${' '.repeat(t.startOffset - lineStarts(t.js)[t.firstLine])}(${t.js.slice(t.startOffset, t.endOffset)}\n)`;
+      const hits = script ? hitsPerLine(fresh, script.functions, t.firstLine, t.lastLine) : new Map<number, number>();
+      const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
+      const jsLines = fresh.split('\n');
+      const times = lineTimes(up, t, hits, jsLines);
+      const totalUs = [...times.values()].reduce((a, b) => a + b, 0);
+      const lines: LineStats[] = [];
+      for (let l = t.firstLine; l <= t.lastLine; l++) {
+        const us = times.get(l) ?? 0;
+        const h = hits.get(l);
+        lines.push({ line: l + 1, hits: h, time: us / 1e6, perHit: h ? us / 1e6 / h : undefined, percent: totalUs > 0 ? (100 * us) / totalUs : 0, contents: tsLines[l] ?? '' });
+      }
+      // In the fresh script the function starts after the padding and the opening parenthesis.
+      const freshStart = t.firstLine + (t.startOffset - lineStarts(t.js)[t.firstLine]) + 1;
+      const calls = script?.functions.find((f) => f.ranges[0]?.startOffset === freshStart)?.ranges[0].count ?? 0;
+      functions.push({ name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalUs / 1e6, calls, lines });
+    }
+    const shown = opts.z ? functions.filter((f) => f.calls > 0 || f.total > 0) : functions;
+    const text = [`Timer unit: ${TIMER_UNIT.toExponential(0).replace('e-9', 'e-09')} s`, ...(unit !== TIMER_UNIT ? [`Output unit: ${unit} s`] : []), '', ...shown.map((f) => formatFunction(f, unit) + '\n')].join('\n');
+    const result = new LineProfileResult(functions, text, unit);
+    if (typeof opts.T === 'string') {
+      writeFileSync(opts.T, text);
+      process.stdout.write(`*** Profile printout saved to text file '${opts.T}'.\n`);
+    }
+    if (typeof opts.D === 'string') {
+      writeFileSync(opts.D, JSON.stringify({ unit, timerUnit: TIMER_UNIT, functions }, null, 1));
+      process.stdout.write(`*** Profile stats saved to '${opts.D}'.\n`);
+    }
+    if (!opts.q) ctx.display.bundle({ 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: 1e-09 s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}</div>` });
+    if (!opts.r) return undefined;
+    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
+    return result;
+  },
+};

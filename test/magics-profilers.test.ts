@@ -1,0 +1,184 @@
+// %prun and %lprun through a real kernel, against ground truth the test computes itself:
+// exact call counts of a recursion, hits per line counted by an instrumented plain run.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
+import { renderSvg, VEGALITE_MIME, type VegaLiteSpec } from '../magics/render/vegalite.js';
+import { assertAlive, content, errorOf, evalOk, ofType, type DisplayContent } from './helpers/kernel.js';
+
+let k: LaunchedKernel;
+const dir = mkdtempSync(join(tmpdir(), 'tsprof-prof-'));
+before(async () => {
+  k = await launchKernel({ cwd: dir });
+});
+after(async () => {
+  await k.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Run a cell whose last line is an expression; returns that value, sent through JSON on stdout. */
+async function json<T>(code: string): Promise<T> {
+  const lines = code.split('\n');
+  const last = lines.pop();
+  const r = await k.client.execute([...lines, `console.log(JSON.stringify(${last}))`].join('\n'));
+  assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
+  return JSON.parse(ofType(r.iopub, 'stream').map((m) => (m.content as { text: string }).text).join('')) as T;
+}
+
+const shown = (r: Awaited<ReturnType<LaunchedKernel['client']['execute']>>): Array<Record<string, unknown>> =>
+  ofType(r.iopub, 'display_data').map((m) => content<DisplayContent>(m).data);
+
+// The primes program of the examples: set-based trial division, with a counter per statement line
+// in a plain copy so the test knows the true hits.
+const PRIMES = `function primes(count: number): number[] {
+  const found: number[] = [];
+  const seen = new Set<number>();
+  let candidate = 2;
+  while (found.length < count) {
+    let isPrime = true;
+    for (const p of found) {
+      if (p * p > candidate) break;
+      if (candidate % p === 0) { isPrime = false; break; }
+    }
+    if (isPrime) { found.push(candidate); seen.add(candidate); }
+    candidate++;
+  }
+  return found;
+}`;
+const COUNTED = `const truth: Record<number, number> = {};
+const hit = (line: number) => { truth[line] = (truth[line] ?? 0) + 1; };
+function countedPrimes(count: number): number[] {
+  hit(2); const found: number[] = [];
+  hit(3); const seen = new Set<number>();
+  hit(4); let candidate = 2;
+  hit(5); while (found.length < count) {
+    hit(6); let isPrime = true;
+    hit(7); for (const p of found) {
+      hit(8); if (p * p > candidate) break;
+      hit(9); if (candidate % p === 0) { isPrime = false; break; }
+    }
+    hit(11); if (isPrime) { found.push(candidate); seen.add(candidate); }
+    hit(12); candidate++;
+  }
+  hit(14); return found;
+}
+countedPrimes(2000);
+truth`;
+
+test('%prun -c counts a naive fib(25) exactly: 242,785 calls; memoized far fewer; the slow one first by tottime', async () => {
+  await evalOk(k, `function fib(n: number): number { return n < 2 ? n : fib(n - 1) + fib(n - 2) }
+function fibm(n: number, memo = new Map<number, number>()): number {
+  if (n < 2) return n;
+  if (memo.has(n)) return memo.get(n)!;
+  const v = fibm(n - 1, memo) + fibm(n - 2, memo);
+  memo.set(n, v);
+  return v;
+}`);
+  const r = await k.client.execute('%prun -c fib(25); for (let i = 0; i < 2000; i++) fib(15); fibm(25)');
+  assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
+  const text = String(shown(r)[0]['text/plain']);
+  const line = (fn: string): string[] => text.split('\n').find((l) => l.endsWith(`(${fn})`))!.trim().split(/\s+/);
+  assert.equal(Number(line('fib')[0]), 242785 + 2000 * 1973, 'fib(25) calls fib 242,785 times; fib(15) 1,973 times');
+  assert.equal(Number(line('fibm')[0]), 49, 'memoized: 2n - 1 calls');
+  assert.match(text, /^\s+\d+ function calls in [\d.]+ seconds$/m);
+  assert.match(text, /Ordered by: internal time/);
+  assert.match(text, /^\s+ncalls\s+tottime\s+percall\s+cumtime\s+percall filename:lineno\(function\)$/m);
+  const rows = text.split('\n').filter((l) => /^\s*(\d+|-)\s+\d/.test(l));
+  assert.ok(rows[0].endsWith('cell-1:1(fib)'), `slowest by tottime first: ${rows[0]}`);
+  assert.ok(!/dist\/|node:internal|sucrase|es-module-lexer|tsprof-runner/.test(text), 'no kernel frames');
+});
+
+test('%prun sampled: header, recursion counted once in cumtime, sorting and limits', async () => {
+  const rows = await json<Array<[string, number, number]>>('const p = %prun -r -q -s cumulative fib(30)\np.rows.map((x) => [x.label, x.cumtime, x.tottime])');
+  const fib = rows.find(([l]) => l === 'cell-1:1(fib)')!;
+  const top = rows.find(([l]) => /\(<cell>\)$/.test(l))!;
+  assert.ok(fib[1] <= top[1] + 1e-9, 'cumtime of recursive fib is counted once, never above the statement');
+  assert.ok(fib[1] > 0.5 * top[1], 'fib is most of the statement');
+  const limited = await k.client.execute('%prun -l 1 -s time fib(27)');
+  const text = String(shown(limited)[0]['text/plain']);
+  assert.match(text, /List reduced from \d+ to 1 due to restriction <"1">/);
+  assert.match(text, /^\s+\d+ samples every 100 µs \([\d.]+ ms sampled\) in [\d.]+ seconds$/m);
+  const byName = await k.client.execute('%prun -q -r -l fib -s name fib(20); fibm(20)');
+  assert.equal(byName.reply.content.status, 'ok');
+});
+
+test('%prun shows an HTML table, a flame graph and a top chart that compile with vega-lite 5', async () => {
+  const r = await k.client.execute('%prun fib(30)');
+  const bundles = shown(r);
+  assert.ok(String(bundles[0]['text/html']).includes('filename:lineno(function)'));
+  assert.ok(String(bundles[0]['text/html']).includes('cell-1:1(fib)'));
+  const charts = bundles.filter((b) => VEGALITE_MIME in b);
+  assert.equal(charts.length, 2, 'flame graph and top-N chart');
+  for (const c of charts) {
+    assert.match(await renderSvg(c[VEGALITE_MIME] as VegaLiteSpec), /<svg/);
+    assert.match(String(c['image/svg+xml']), /^<svg/);
+  }
+  const flame = charts[0][VEGALITE_MIME] as { data: { values: Array<{ name: string; depth: number }> } };
+  assert.ok(flame.data.values.some((v) => v.name === 'fib' && v.depth === 1), 'fib sits under the statement in the flame graph');
+});
+
+test('%prun -D writes a DevTools .cpuprofile naming the user functions; -T writes the text', async () => {
+  const r = await k.client.execute('%prun -q -D fib.cpuprofile -T fib.txt fib(28)');
+  assert.equal(r.reply.content.status, 'ok');
+  const p = JSON.parse(readFileSync(join(dir, 'fib.cpuprofile'), 'utf8')) as { nodes: Array<{ id: number; callFrame: { functionName: string; url: string }; children?: number[] }>; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+  assert.ok(Array.isArray(p.nodes) && p.nodes.length > 1);
+  assert.equal(p.samples.length, p.timeDeltas.length);
+  assert.ok(p.endTime >= p.startTime);
+  const ids = new Set(p.nodes.map((n) => n.id));
+  assert.ok(p.samples.every((s) => ids.has(s)), 'samples reference nodes');
+  assert.ok(p.nodes.some((n) => n.callFrame.functionName === 'fib' && n.callFrame.url === 'cell-1'));
+  assert.match(readFileSync(join(dir, 'fib.txt'), 'utf8'), /cell-1:1\(fib\)/);
+});
+
+test('%lprun hits per line equal the counts of an instrumented plain run; % Time sums to 100', async () => {
+  await evalOk(k, PRIMES);
+  const truth = await json<Record<string, number>>(COUNTED);
+  const lines = await json<Array<{ line: number; hits?: number; percent: number }>>('const lp = %lprun -r -q -f primes primes(2000)\nlp.functions[0].lines');
+  // primes starts at line 1 of its cell, and the counted copy keeps its line numbers.
+  assert.ok(Object.keys(truth).length >= 10);
+  for (const [line, count] of Object.entries(truth)) {
+    const l = lines.find((x) => x.line === Number(line));
+    assert.equal(l?.hits, count, `line ${line}: ${JSON.stringify(l)}`);
+  }
+  const r = await k.client.execute('%lprun -f primes primes(2000)');
+  const text = String(shown(r)[0]['text/plain']);
+  assert.match(text, /^Timer unit: 1e-09 s$/m);
+  assert.match(text, /^Function: primes at line 1$/m);
+  assert.match(text, /^Line #\s+Hits\s+Time\s+Per Hit\s+% Time\s+Line Contents$/m);
+  assert.ok(text.includes('  for (const p of found) {'), 'the TypeScript source is shown');
+});
+
+test('%lprun on a longer run: the inner loop carries most of the time and % Time sums to 100 ± 1', async () => {
+  const pct = await json<Array<[number, number]>>('const big = %lprun -r -q -f primes primes(30000)\nbig.functions[0].lines.map((l) => [l.line, l.percent])');
+  const sum = pct.reduce((a, [, p]) => a + p, 0);
+  assert.ok(Math.abs(sum - 100) <= 1, `% Time sums to ${sum}`);
+  const inner = pct.filter(([l]) => l >= 7 && l <= 9).reduce((a, [, p]) => a + p, 0);
+  assert.ok(inner > 50, `the inner loop (lines 7-9) has ${inner}% of the time`);
+});
+
+test('%lprun counts lines after an await in an async function', async () => {
+  await evalOk(k, 'async function ticker(n: number) {\n  let s = 0;\n  for (let i = 0; i < n; i++) {\n    await null;\n    s += i;\n  }\n  return s;\n}');
+  const hits = new Map(await json<Array<[number, number | null]>>('const a = %lprun -r -q -f ticker await ticker(25)\na.functions[0].lines.map((l) => [l.line, l.hits ?? null])'));
+  assert.equal(hits.get(4), 25, 'the await line');
+  assert.equal(hits.get(5), 25, 'the line after the await');
+  assert.equal(hits.get(7), 1, 'return after the loop');
+});
+
+test('%lprun bad input: not a function, native, missing -f, unknown flag; the kernel lives on', async () => {
+  for (const [code, pattern] of [
+    ['%lprun -f 42 1', /is not a function \(it is a number\)/],
+    ['%lprun -f Math.max 1', /native function/],
+    ['%lprun primes(3)', /give at least one function with -f/],
+    ['%lprun -k -f primes primes(3)', /option -k not recognized/],
+    ['%lprun -f nothingHere 1', /nothingHere is not defined/],
+  ] as const) {
+    const e = errorOf(await k.client.execute(code));
+    assert.equal(e.ename, 'UsageError', code);
+    assert.match(e.evalue, pattern, code);
+  }
+  assert.equal(await evalOk(k, 'primes(5).join(",")'), "'2,3,5,7,11'", 'the function is restored after profiling');
+  await assertAlive(k);
+});
