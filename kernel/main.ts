@@ -9,7 +9,7 @@ import { kernelInfo } from './info.js';
 import { Kernel, log } from './kernel.js';
 import { createLanguageService } from './language/index.js';
 import { KernelSession } from './session/session.js';
-import { captureProcessStreams } from './session/output.js';
+import { captureProcessStreams, fastConsole } from './session/output.js';
 import { installGuards } from './session/guards.js';
 import { installMagics } from '../magics/index.js';
 
@@ -48,5 +48,6 @@ export async function runKernel(connectionFile: string): Promise<void> {
   });
   await bridge.bound;
   captureProcessStreams(session.streams);
+  fastConsole(session.streams);
   log(`kernel ready on ${connection.transport}://${connection.ip} (pid ${process.pid})`);
 }

@@ -21,8 +21,19 @@ test('jupyter console --kernel tsprof runs piped TypeScript and exits at end of 
   const r = await runProcess(
     PYTHON,
     [...PYTHON_FLAGS, '-m', 'jupyter_console', '--kernel', 'tsprof', '--simple-prompt'],
-    // unbuffered, so the transcript keeps the order the console printed it in
-    { env: { ...jenv.env, PYTHONUNBUFFERED: '1' }, cwd: jenv.work, input, timeoutMs: 60_000 },
+    {
+      // unbuffered, so the transcript keeps the order the console printed it in
+      env: { ...jenv.env, PYTHONUNBUFFERED: '1' },
+      cwd: jenv.work,
+      input,
+      // jupyter console 6.4 sends the first execute as soon as kernel_info is answered, without
+      // checking that its iopub SUB socket is subscribed yet (jupyter_client's wait_for_ready does
+      // check; the console does not). ZeroMQ reconnects every 100 ms, so a fast kernel can publish the
+      // first cell's "idle" before the subscription lands and the console then waits for it forever.
+      // ipykernel shows the same race. A human types slower than that; wait 1 s after the first prompt.
+      inputAfter: { pattern: /In \[1\]: /, delayMs: 1000 },
+      timeoutMs: 60_000,
+    },
   );
   const why = `\n${transcript(r)}`;
   assert.equal(r.timedOut, false, `jupyter console did not finish${why}`);

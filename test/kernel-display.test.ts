@@ -146,6 +146,29 @@ test('display from a timer goes to the cell that scheduled it', async () => {
   assert.equal(content<DisplayContent>(late).data['text/html'], '<p>later</p>');
 });
 
+test('a result whose own repr method throws is a clear error in that cell, and the kernel lives on', async () => {
+  for (const code of [
+    "({ _repr_html_() { throw new Error('repr fail') } })",
+    "({ [Symbol.for('tsprof.mimebundle')]() { throw new Error('bundle fail') } })",
+  ]) {
+    const r = await k.client.execute(code, { stop_on_error: false });
+    const c = r.reply.content;
+    assert.equal(typeof c.execution_count, 'number', `execute_reply carries execution_count (${JSON.stringify(c)})`);
+    const shown = r.iopub.filter((m) => ['error', 'stream', 'execute_result'].includes(typeOf(m))).map((m) => JSON.stringify(m.content)).join('\n');
+    assert.match(shown, /(repr|bundle) fail/, `the user sees why in the cell's output: ${JSON.stringify(r.iopub.map(typeOf))}`);
+  }
+  const ok = await k.client.execute('"alive"');
+  assert.equal(ok.reply.content.status, 'ok');
+});
+
+test('a user_expression whose repr throws fails alone; the cell still succeeds', async () => {
+  const r = await k.client.execute('"cell value"', { user_expressions: { bad: "({ _repr_html_() { throw new Error('ue repr') } })", good: '1 + 1' } });
+  assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
+  const ue = r.reply.content.user_expressions as Record<string, { status: string; data?: Record<string, unknown> }>;
+  assert.equal(ue.bad.status, 'error');
+  assert.equal(ue.good.data?.['text/plain'], '2');
+});
+
 test('every bundle published in this file had text/plain', () => {
   assert.ok(published.length >= 20, `saw ${published.length} bundles`);
   for (const m of published) {

@@ -24,8 +24,8 @@ after(() => k?.stop());
 
 type How = 'interrupt_request' | 'SIGINT';
 
-async function interruptCell(kernel: LaunchedKernel, code: string, how: How): Promise<{ ms: number; errMs: number; err: ErrorContent; replyContent: Record<string, unknown> }> {
-  const cell = startExecute(kernel, code, { timeoutMs: 30_000 });
+async function interruptCell(kernel: LaunchedKernel, code: string, how: How, timeoutMs = 30_000, replyWaitMs = 5000): Promise<{ ms: number; errMs: number; err: ErrorContent; replyContent: Record<string, unknown> }> {
+  const cell = startExecute(kernel, code, { timeoutMs });
   await waitFor(() => kernel.client.iopubFor(cell.msgId).some((m) => typeOf(m) === 'stream'), 5000, 'the cell to start');
   await sleep(150); // well inside the loop / the await
   const repliedAt = cell.reply.then(() => performance.now());
@@ -45,7 +45,7 @@ async function interruptCell(kernel: LaunchedKernel, code: string, how: How): Pr
     assert.equal(ir.header.msg_type, 'interrupt_reply');
     assert.equal(ir.content.status, 'ok');
   }
-  const ms = (await withTimeout(repliedAt, 5000, `the interrupted cell's reply (${how})`)) - sentAt;
+  const ms = (await withTimeout(repliedAt, replyWaitMs, `the interrupted cell's reply (${how})`)) - sentAt;
   const errMs = (await withTimeout(erroredAt, 5000, 'the error message')) - sentAt;
   const r = await withTimeout(cell.done, 5000, 'idle after the interrupt');
   const errors = ofType(r.iopub, 'error');
@@ -94,6 +94,20 @@ test('SIGINT releases a never-settling await quickly and keeps state', async () 
   await assertStateKept('__m4');
 });
 
+test('an interrupted await does not resume the rest of the cell later', async () => {
+  const cell = "console.log('wait');\nawait new Promise((r) => setTimeout(r, 500));\n(globalThis as any).__resumed = 'yes';\nconsole.log('resumed after interrupt');";
+  const res = await interruptCell(k, cell, 'interrupt_request');
+  assertKeyboardInterrupt(res, 'interrupt_request, await of a 500 ms timer');
+  const heard: string[] = [];
+  const off = k.client.onIopub((m) => {
+    if (typeOf(m) === 'stream') heard.push((m.content as { text: string }).text);
+  });
+  await sleep(700); // past the moment the awaited timer fires
+  off();
+  assert.equal(await evalOk(k, 'typeof (globalThis as any).__resumed'), "'undefined'", 'the code after the interrupted await never ran');
+  assert.ok(!heard.join('').includes('resumed after interrupt'), `no output from the interrupted cell afterwards: ${JSON.stringify(heard)}`);
+});
+
 test('an interrupt while idle is harmless', async () => {
   const ir = await k.client.request('control', 'interrupt_request', {}, 5000);
   assert.equal(ir.content.status, 'ok');
@@ -107,14 +121,17 @@ test('an interrupt while idle is harmless', async () => {
 });
 
 test('a synchronous loop after an await in the same cell is interrupted too', async () => {
-  // Its own kernel: if the loop cannot be interrupted, this kernel is lost (stop() kills it).
+  // Its own kernel: if the loop cannot be interrupted, this kernel is lost (we kill it).
   const k2 = await launchKernel();
+  let passed = false;
   try {
     await evalOk(k2, 'let survivor = "still here";');
-    const res = await interruptCell(k2, "await new Promise((r) => setTimeout(r, 10));\nconsole.log('spin');\nwhile (true) {}", 'interrupt_request');
+    const res = await interruptCell(k2, "await new Promise((r) => setTimeout(r, 10));\nconsole.log('spin');\nwhile (true) {}", 'interrupt_request', 3000, 1500);
     assertKeyboardInterrupt(res, 'interrupt_request, while(true) after an await');
     assert.equal(await evalOk(k2, 'survivor'), "'still here'");
+    passed = true;
   } finally {
+    if (!passed) k2.child.kill('SIGKILL');
     await k2.stop();
   }
 });

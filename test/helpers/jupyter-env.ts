@@ -176,6 +176,8 @@ export interface RunOptions {
   timeoutMs: number;
   /** Written to stdin, which is then closed. */
   input?: string;
+  /** Hold `input` back until stdout matches `pattern`, then wait `delayMs` more. */
+  inputAfter?: { pattern: RegExp; delayMs: number };
 }
 
 /** Run a command to completion; on timeout kill it and its descendants. Never rejects. */
@@ -186,10 +188,19 @@ export function runProcess(cmd: string, args: string[], options: RunOptions): Pr
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    let inputSent = false;
+    const sendInput = (): void => {
+      if (inputSent) return;
+      inputSent = true;
+      child.stdin!.end(options.input ?? '');
+    };
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (options.inputAfter && !inputSent && options.inputAfter.pattern.test(stdout)) setTimeout(sendInput, options.inputAfter.delayMs);
+    });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdin!.on('error', () => undefined);
-    child.stdin!.end(options.input ?? '');
+    if (!options.inputAfter) sendInput();
     const timer = setTimeout(() => {
       timedOut = true;
       killTree(child.pid);

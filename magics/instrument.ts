@@ -1,0 +1,165 @@
+// Statement probes for a function's source, for the deterministic per-line modes (%lprun -x, %mprun).
+//
+// Before every statement a probe `P.l(F, LINE)` runs; each function body gets its own frame
+// (`F = P.e()`, closed in a `finally` by `P.x(F)`), so recursion and nested functions keep their
+// own "current line". Probes are inserted without newlines, so every line stays where it was.
+import { parse } from 'acorn';
+
+/** What a probe recorder implements: enter a frame, reach a line, exit a frame. */
+export interface Recorder<Frame> {
+  e(): Frame;
+  l(frame: Frame, line: number): void;
+  x(frame: Frame): void;
+}
+
+export const PROBE = Symbol.for('tsprof.probe');
+
+interface Node {
+  type: string;
+  start: number;
+  end: number;
+  loc: { start: { line: number } };
+  body?: Node | Node[];
+  consequent?: Node | Node[];
+  alternate?: Node | null;
+  expression?: Node | boolean;
+  directive?: string;
+  [key: string]: unknown;
+}
+
+type Edit = { at: number; text: string; order: number };
+
+const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+const LOOP_BODY = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement', 'LabeledStatement', 'WithStatement']);
+
+/**
+ * Instrument the function expression in `script` (a script whose only statement is that function,
+ * in parentheses). Returns the new script and the 0-based lines that carry a probe.
+ */
+export function instrumentScript(script: string): { code: string; probedLines: Set<number> } {
+  let ast: Node;
+  try {
+    ast = parse(script, { ecmaVersion: 'latest', locations: true, allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true }) as unknown as Node;
+  } catch (e) {
+    throw new Error(`cannot parse the function for instrumentation: ${(e as Error).message}`);
+  }
+  const edits: Edit[] = [];
+  const probedLines = new Set<number>();
+  let frames = 0;
+  const P = `globalThis[Symbol.for('tsprof.probe')]`;
+
+  const probe = (stmt: Node, frame: string): string => {
+    const line = stmt.loc.start.line - 1;
+    probedLines.add(line);
+    return `${frame}p.l(${frame}, ${line});`;
+  };
+
+  // A frame variable per function body; `p` is the recorder, read once per call.
+  const instrumentFunction = (fn: Node): void => {
+    const body = fn.body as Node;
+    if (body.type !== 'BlockStatement') {
+      visit(body, undefined);
+      return;
+    }
+    const frame = `__tsp${++frames}`;
+    const stmts = body.body as Node[];
+    let first = 0;
+    while (first < stmts.length && typeof stmts[first].directive === 'string') first++;
+    const openAt = first > 0 ? stmts[first - 1].end : body.start + 1;
+    edits.push({ at: openAt, text: ` const ${frame}p = ${P}, ${frame} = ${frame}p.e(); try {`, order: 0 });
+    edits.push({ at: body.end - 1, text: `} finally { ${frame}p.x(${frame}); }`, order: 2 });
+    statementList(stmts.slice(first), frame);
+  };
+
+  const statementList = (stmts: Node[], frame: string): void => {
+    for (const s of stmts) {
+      edits.push({ at: s.start, text: probe(s, frame), order: 1 });
+      visit(s, frame);
+    }
+  };
+
+  /** A single statement where a list could be (if/else branch, loop body): wrap it in a block with its probe. */
+  const single = (s: Node | null | undefined, frame: string | undefined): void => {
+    if (!s) return;
+    if (s.type === 'BlockStatement' || !frame) {
+      visit(s, frame);
+      return;
+    }
+    edits.push({ at: s.start, text: `{${probe(s, frame)}`, order: 1 });
+    edits.push({ at: s.end, text: '}', order: -1 });
+    visit(s, frame);
+  };
+
+  const visit = (node: Node | null | undefined, frame: string | undefined): void => {
+    if (!node || typeof node !== 'object') return;
+    if (FUNCTION_TYPES.has(node.type)) {
+      instrumentFunction(node);
+      return;
+    }
+    switch (node.type) {
+      case 'BlockStatement':
+      case 'StaticBlock':
+        if (frame) statementList(node.body as Node[], frame);
+        else for (const s of node.body as Node[]) visit(s, frame);
+        return;
+      case 'SwitchCase':
+        visit(node.test as Node, frame);
+        if (frame) statementList(node.consequent as Node[], frame);
+        return;
+      case 'IfStatement':
+        visit(node.test as Node, frame);
+        single(node.consequent as Node, frame);
+        single(node.alternate, frame);
+        return;
+    }
+    if (LOOP_BODY.has(node.type)) {
+      for (const [key, child] of Object.entries(node)) {
+        if (key === 'body') single(child as Node, frame);
+        else if (child && typeof child === 'object' && key !== 'loc') visitChild(child, frame);
+      }
+      return;
+    }
+    for (const [key, child] of Object.entries(node)) {
+      if (key === 'loc' || !child || typeof child !== 'object') continue;
+      visitChild(child, frame);
+    }
+  };
+  const visitChild = (child: unknown, frame: string | undefined): void => {
+    if (Array.isArray(child)) for (const c of child) visit(c as Node, frame);
+    else if (typeof (child as Node).type === 'string') visit(child as Node, frame);
+  };
+
+  const program = ast.body as Node[];
+  const expr = program[0]?.type === 'ExpressionStatement' ? (program[0].expression as Node) : undefined;
+  if (!expr || !FUNCTION_TYPES.has(expr.type)) throw new Error('expected a single function expression');
+  instrumentFunction(expr);
+
+  edits.sort((a, b) => b.at - a.at || b.order - a.order);
+  let code = script;
+  for (const e of edits) code = code.slice(0, e.at) + e.text + code.slice(e.at);
+  return { code, probedLines };
+}
+
+/** Exact wall time per line, inclusive of callees (line_profiler's semantics), and hits. */
+export class TimeRecorder implements Recorder<{ line: number; t: number }> {
+  readonly hits: Float64Array;
+  readonly time: Float64Array;
+  constructor(lines: number) {
+    this.hits = new Float64Array(lines);
+    this.time = new Float64Array(lines);
+  }
+  e(): { line: number; t: number } {
+    return { line: -1, t: 0 };
+  }
+  l(f: { line: number; t: number }, line: number): void {
+    const now = performance.now();
+    if (f.line >= 0) this.time[f.line] += now - f.t;
+    this.hits[line]++;
+    f.line = line;
+    f.t = now;
+  }
+  x(f: { line: number; t: number }): void {
+    if (f.line >= 0) this.time[f.line] += performance.now() - f.t;
+    f.line = -1;
+  }
+}
