@@ -10,10 +10,13 @@ import { time } from './time.js';
 import { timeit } from './timeit.js';
 import { prun } from './prun.js';
 import { lprun } from './lprun.js';
+import { mprun } from './mprun.js';
+import { memit } from './memit.js';
+import { mprof } from './mprof.js';
 
 export function createRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
-  registry.register(timeit, time, prun, lprun, lsmagic(registry), magicHelp(registry));
+  registry.register(timeit, time, prun, lprun, mprun, memit, mprof, lsmagic(registry), magicHelp(registry));
   return registry;
 }
 

@@ -12,7 +12,10 @@ export interface Recorder<Frame> {
   x(frame: Frame): void;
 }
 
-export const PROBE = Symbol.for('tsprof.probe');
+/** The global (symbol-keyed) slot an instrumented function reads its recorder from. */
+export function probeKey(id: string): symbol {
+  return Symbol.for(`tsprof.probe.${id}`);
+}
 
 interface Node {
   type: string;
@@ -36,7 +39,7 @@ const LOOP_BODY = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', '
  * Instrument the function expression in `script` (a script whose only statement is that function,
  * in parentheses). Returns the new script and the 0-based lines that carry a probe.
  */
-export function instrumentScript(script: string): { code: string; probedLines: Set<number> } {
+export function instrumentScript(script: string, probeId: string): { code: string; probedLines: Set<number> } {
   let ast: Node;
   try {
     ast = parse(script, { ecmaVersion: 'latest', locations: true, allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true }) as unknown as Node;
@@ -46,7 +49,7 @@ export function instrumentScript(script: string): { code: string; probedLines: S
   const edits: Edit[] = [];
   const probedLines = new Set<number>();
   let frames = 0;
-  const P = `globalThis[Symbol.for('tsprof.probe')]`;
+  const P = `globalThis[Symbol.for(${JSON.stringify(`tsprof.probe.${probeId}`)})]`;
 
   const probe = (stmt: Node, frame: string): string => {
     const line = stmt.loc.start.line - 1;
@@ -68,26 +71,41 @@ export function instrumentScript(script: string): { code: string; probedLines: S
     const openAt = first > 0 ? stmts[first - 1].end : body.start + 1;
     edits.push({ at: openAt, text: ` const ${frame}p = ${P}, ${frame} = ${frame}p.e(); try {`, order: 0 });
     edits.push({ at: body.end - 1, text: `} finally { ${frame}p.x(${frame}); }`, order: 2 });
+    const outer = currentLine;
+    currentLine = -1;
     statementList(stmts.slice(first), frame);
+    currentLine = outer;
   };
 
+  // A line counts once per visit, as line_profiler's line events do: a statement that starts on
+  // the line of the statement around it (`if (x) { y = 1; break; }`) or of the one before it gets no probe.
+  let currentLine = -1;
   const statementList = (stmts: Node[], frame: string): void => {
+    const outer = currentLine;
+    let last = outer;
     for (const s of stmts) {
-      edits.push({ at: s.start, text: probe(s, frame), order: 1 });
+      const line = s.loc.start.line - 1;
+      if (line !== last) edits.push({ at: s.start, text: probe(s, frame), order: 1 });
+      last = line;
+      currentLine = line;
       visit(s, frame);
     }
+    currentLine = outer;
   };
 
   /** A single statement where a list could be (if/else branch, loop body): wrap it in a block with its probe. */
   const single = (s: Node | null | undefined, frame: string | undefined): void => {
     if (!s) return;
-    if (s.type === 'BlockStatement' || !frame) {
+    if (s.type === 'BlockStatement' || !frame || s.loc.start.line - 1 === currentLine) {
       visit(s, frame);
       return;
     }
+    const outer = currentLine;
     edits.push({ at: s.start, text: `{${probe(s, frame)}`, order: 1 });
     edits.push({ at: s.end, text: '}', order: -1 });
+    currentLine = s.loc.start.line - 1;
     visit(s, frame);
+    currentLine = outer;
   };
 
   const visit = (node: Node | null | undefined, frame: string | undefined): void => {

@@ -14,6 +14,7 @@ import { htmlTable } from './render/html.js';
 import { userProfile, type UserProfile } from './v8/calltree.js';
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import { hitsPerLine, lineStarts } from './v8/lines.js';
+import { instrumentScript, probeKey, TimeRecorder } from './instrument.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { MIME_BUNDLE } from '../kernel/session/mime.js';
@@ -27,6 +28,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'D', value: true, metavar: 'FILE', help: 'write the raw result as JSON to FILE' },
   { name: 'q', help: 'quiet: show nothing (use with -r, -T or -D)' },
   { name: 'i', value: true, metavar: 'US', help: `sampling interval in microseconds for the Time column (default ${DEFAULT_INTERVAL_US})` },
+  { name: 'x', help: 'exact mode: instrument every statement and time it with the clock (deterministic, like line_profiler; costs a probe per statement, roughly 30-100 ns)' },
 ];
 
 const TIMER_UNIT = 1e-9;
@@ -61,7 +63,7 @@ export class LineProfileResult {
   }
 }
 
-interface Target {
+export interface Target {
   expr: string;
   original: Function;
   name: string;
@@ -82,16 +84,16 @@ function describeValue(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `an object (${(v as object).constructor?.name ?? 'Object'})` : `a ${typeof v}`;
 }
 
-async function resolveTarget(ctx: MagicContext, expr: string): Promise<Target> {
+export async function resolveTarget(ctx: MagicContext, expr: string, magic = 'lprun'): Promise<Target> {
   let value: unknown;
   try {
     value = await ctx.runCode(`(${expr})`);
   } catch (e) {
-    throw new UsageError(`%lprun: -f ${expr}: ${(e as Error).message}`);
+    throw new UsageError(`%${magic}: -f ${expr}: ${(e as Error).message}`);
   }
-  if (typeof value !== 'function') throw new UsageError(`%lprun: -f ${expr} is not a function (it is ${describeValue(value)})`);
+  if (typeof value !== 'function') throw new UsageError(`%${magic}: -f ${expr} is not a function (it is ${describeValue(value)})`);
   const src = Function.prototype.toString.call(value);
-  if (/\{\s*\[native code\]\s*\}$/.test(src)) throw new UsageError(`%lprun: -f ${expr} is a native function; there are no lines to profile`);
+  if (/\{\s*\[native code\]\s*\}$/.test(src)) throw new UsageError(`%${magic}: -f ${expr} is a native function; there are no lines to profile`);
   let found: Omit<Target, 'expr' | 'original' | 'freshUrl'> | undefined;
   for (const [url, source] of ctx.sources) {
     const at = source.js.lastIndexOf(src);
@@ -105,32 +107,36 @@ async function resolveTarget(ctx: MagicContext, expr: string): Promise<Target> {
     found = { name: (value as Function).name || expr, url, js: source.js, startOffset: at, endOffset: at + src.length, firstLine: lineOf(at), lastLine: lineOf(at + src.length - 1) };
   }
   if (!found) {
-    throw new UsageError(`%lprun: -f ${expr}: its source is not in a notebook cell. Line profiling works for functions defined in cells (files and packages: use %prun, whose profile names their lines).`);
+    throw new UsageError(`%${magic}: -f ${expr}: its source is not in a notebook cell. Line-by-line profiling works for functions defined in cells (files and packages: use %prun, whose profile names their lines).`);
   }
   return { ...found, expr, original: value as Function, freshUrl: `lprun-${++freshCount}-${found.name}` };
 }
 
-/** A fresh copy of the function compiled now (under coverage), on the same lines as the original. */
-function compileFresh(t: Target): Function {
-  const starts = lineStarts(t.js);
-  const col = t.startOffset - starts[t.firstLine];
-  const text = t.js.slice(t.startOffset, t.endOffset);
-  const script = `${'\n'.repeat(t.firstLine)}${' '.repeat(col)}(${text}\n)`;
+/** The function alone as a script, on the same lines as in its cell: padding, then `(function …\n)`. */
+export function freshScript(t: { js: string; startOffset: number; endOffset: number; firstLine: number }): string {
+  const col = t.startOffset - lineStarts(t.js)[t.firstLine];
+  return `${'\n'.repeat(t.firstLine)}${' '.repeat(col)}(${t.js.slice(t.startOffset, t.endOffset)}\n)`;
+}
+
+/** A fresh copy of the function compiled now (under coverage, or with statement probes), on the same lines as the original. */
+export function compileFresh(t: Target, probeId?: string): Function {
+  let script = freshScript(t);
   try {
+    if (probeId) script = instrumentScript(script, probeId).code;
     return vm.runInThisContext(script, { filename: t.freshUrl }) as Function;
   } catch (e) {
-    throw new UsageError(`%lprun: -f ${t.expr} cannot be recompiled on its own (${(e as Error).message}); methods written with the shorthand syntax are not supported yet — profile the function that calls it`);
+    throw new UsageError(`-f ${t.expr} cannot be recompiled on its own (${(e as Error).message}); methods written with the shorthand syntax are not supported yet — profile the function that calls it`);
   }
 }
 
 /** Point the user's binding at `value`: assignment, or a REPL redeclaration for a const. */
-async function rebind(ctx: MagicContext, expr: string, value: Function): Promise<void> {
+export async function rebind(ctx: MagicContext, expr: string, value: Function): Promise<void> {
   (globalThis as Record<symbol, unknown>)[SLOT] = value;
   try {
     await ctx.runCode(`${expr} = globalThis[Symbol.for('tsprof.lprun')];`);
   } catch (e) {
     if (/^[\w$]+$/.test(expr) && /constant/.test(String((e as Error).message))) await ctx.runCode(`const ${expr} = globalThis[Symbol.for('tsprof.lprun')];`);
-    else throw new UsageError(`%lprun: cannot point ${expr} at the profiled copy: ${(e as Error).message}`);
+    else throw new UsageError(`cannot point ${expr} at the profiled copy: ${(e as Error).message}`);
   } finally {
     delete (globalThis as Record<symbol, unknown>)[SLOT];
   }
@@ -203,6 +209,73 @@ function htmlFunction(f: FunctionLines, unit: number): string {
   return `<p><code>Function: ${escapeHtml(f.name)} at line ${f.line} · File: ${escapeHtml(f.file)} · Total time: ${Number(f.total.toPrecision(6))} s</code></p>${table}`;
 }
 
+/** Default mode: hits from block coverage of fresh copies, time from the sampling profiler, in one run. */
+async function sampledMode(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>, interval: number): Promise<FunctionLines[]> {
+  let profileRun: Awaited<ReturnType<typeof withCpuProfile>> | undefined;
+  const { coverage } = await withPreciseCoverage(true, async () => {
+    for (const t of targets) t.fresh = compileFresh(t);
+    try {
+      for (const t of targets) await rebind(ctx, t.expr, t.fresh!);
+      profileRun = await withCpuProfile(interval, statement);
+    } finally {
+      for (const t of targets) await rebind(ctx, t.expr, t.original);
+    }
+  });
+  const up = userProfile(profileRun!.profile, interval);
+
+  const functions: FunctionLines[] = [];
+  for (const t of targets) {
+    const script = coverage.find((c) => c.url === t.freshUrl);
+    const fresh = freshScript(t);
+    const hits = script ? hitsPerLine(fresh, script.functions, t.firstLine, t.lastLine) : new Map<number, number>();
+    const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
+    const jsLines = fresh.split('\n');
+    const times = lineTimes(up, t, hits, jsLines);
+    const totalUs = [...times.values()].reduce((a, b) => a + b, 0);
+    const lines: LineStats[] = [];
+    for (let l = t.firstLine; l <= t.lastLine; l++) {
+      const us = times.get(l) ?? 0;
+      const h = hits.get(l);
+      lines.push({ line: l + 1, hits: h, time: us / 1e6, perHit: h ? us / 1e6 / h : undefined, percent: totalUs > 0 ? (100 * us) / totalUs : 0, contents: tsLines[l] ?? '' });
+    }
+    // In the fresh script the function starts after the padding and the opening parenthesis.
+    const freshStart = t.firstLine + (t.startOffset - lineStarts(t.js)[t.firstLine]) + 1;
+    const calls = script?.functions.find((f) => f.ranges[0]?.startOffset === freshStart)?.ranges[0].count ?? 0;
+    functions.push({ name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalUs / 1e6, calls, lines });
+  }
+  return functions;
+}
+
+/** -x: statement probes in fresh copies; hits and wall time per line are counted, not sampled. */
+async function exactMode(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>): Promise<FunctionLines[]> {
+  const recorders = targets.map((t) => new TimeRecorder(t.lastLine + 1));
+  targets.forEach((t, i) => {
+    (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)] = recorders[i];
+    t.fresh = compileFresh(t, t.freshUrl);
+  });
+  try {
+    for (const t of targets) await rebind(ctx, t.expr, t.fresh!);
+    await statement();
+  } finally {
+    for (const t of targets) {
+      await rebind(ctx, t.expr, t.original);
+      delete (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)];
+    }
+  }
+  return targets.map((t, i) => {
+    const rec = recorders[i];
+    const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
+    const totalMs = Array.from(rec.time.subarray(t.firstLine, t.lastLine + 1)).reduce((a, b) => a + b, 0);
+    const lines: LineStats[] = [];
+    for (let l = t.firstLine; l <= t.lastLine; l++) {
+      const hits = rec.hits[l] || undefined;
+      const s = rec.time[l] / 1e3;
+      lines.push({ line: l + 1, hits, time: s, perHit: hits ? s / hits : undefined, percent: totalMs > 0 ? (100 * rec.time[l]) / totalMs : 0, contents: tsLines[l] ?? '' });
+    }
+    return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalMs / 1e3, calls: lines[0]?.hits ?? 0, lines };
+  });
+}
+
 export const lprun: Magic = {
   name: 'lprun',
   kinds: ['line', 'cell'],
@@ -231,38 +304,7 @@ inside another function) cannot be line-profiled this way; profile its outer fun
     for (const e of exprs) targets.push(await resolveTarget(ctx, e));
     const statement = ctx.prepareCode(stmt, cellMode ? call.line + 1 : call.line);
 
-    let profileRun: Awaited<ReturnType<typeof withCpuProfile>> | undefined;
-    const { coverage } = await withPreciseCoverage(true, async () => {
-      for (const t of targets) t.fresh = compileFresh(t);
-      try {
-        for (const t of targets) await rebind(ctx, t.expr, t.fresh!);
-        profileRun = await withCpuProfile(interval, statement);
-      } finally {
-        for (const t of targets) await rebind(ctx, t.expr, t.original);
-      }
-    });
-    const up = userProfile(profileRun!.profile, interval);
-
-    const functions: FunctionLines[] = [];
-    for (const t of targets) {
-      const script = coverage.find((c) => c.url === t.freshUrl);
-      const fresh = `${'\n'.repeat(t.firstLine)}${' '.repeat(t.startOffset - lineStarts(t.js)[t.firstLine])}(${t.js.slice(t.startOffset, t.endOffset)}\n)`;
-      const hits = script ? hitsPerLine(fresh, script.functions, t.firstLine, t.lastLine) : new Map<number, number>();
-      const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
-      const jsLines = fresh.split('\n');
-      const times = lineTimes(up, t, hits, jsLines);
-      const totalUs = [...times.values()].reduce((a, b) => a + b, 0);
-      const lines: LineStats[] = [];
-      for (let l = t.firstLine; l <= t.lastLine; l++) {
-        const us = times.get(l) ?? 0;
-        const h = hits.get(l);
-        lines.push({ line: l + 1, hits: h, time: us / 1e6, perHit: h ? us / 1e6 / h : undefined, percent: totalUs > 0 ? (100 * us) / totalUs : 0, contents: tsLines[l] ?? '' });
-      }
-      // In the fresh script the function starts after the padding and the opening parenthesis.
-      const freshStart = t.firstLine + (t.startOffset - lineStarts(t.js)[t.firstLine]) + 1;
-      const calls = script?.functions.find((f) => f.ranges[0]?.startOffset === freshStart)?.ranges[0].count ?? 0;
-      functions.push({ name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalUs / 1e6, calls, lines });
-    }
+    const functions = opts.x ? await exactMode(ctx, targets, statement) : await sampledMode(ctx, targets, statement, interval);
     const shown = opts.z ? functions.filter((f) => f.calls > 0 || f.total > 0) : functions;
     const text = [`Timer unit: ${TIMER_UNIT.toExponential(0).replace('e-9', 'e-09')} s`, ...(unit !== TIMER_UNIT ? [`Output unit: ${unit} s`] : []), '', ...shown.map((f) => formatFunction(f, unit) + '\n')].join('\n');
     const result = new LineProfileResult(functions, text, unit);

@@ -146,6 +146,14 @@ test('TypeScript syntax runs: interfaces, enums, generics, annotations, as, sati
   assert.equal(resultText(r), undefined);
 });
 
+test('a TypeScript namespace with values runs (it is not silently dropped)', async () => {
+  const r = await k.client.execute('namespace Geometry {\n  export const unit = 1;\n  export function double(x: number) { return 2 * x; }\n}\nGeometry.double(Geometry.unit + 20)', { stop_on_error: false });
+  assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
+  assert.equal(resultText(r), '42');
+  // Type-only namespaces and ambient declarations are erased without error.
+  assert.equal(await evalOk(k, 'declare namespace Ambient { const x: number }\ndeclare module "virtual" { export const y: string }\nnamespace Types { export type T = string }\n"erased"'), "'erased'");
+});
+
 function assertClean(traceback: string[]): void {
   const text = traceback.join('\n');
   for (const bad of ['node:internal', 'dist/kernel', 'tsprof-runner', '/kernel/session/', 'Runtime.evaluate']) {

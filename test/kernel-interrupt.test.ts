@@ -131,7 +131,11 @@ test('a synchronous loop after an await in the same cell is interrupted too', as
     assert.equal(await evalOk(k2, 'survivor'), "'still here'");
     passed = true;
   } finally {
-    if (!passed) k2.child.kill('SIGKILL');
+    if (!passed && k2.child.exitCode === null && k2.child.signalCode === null) {
+      const gone = new Promise((r) => k2.child.once('exit', r));
+      k2.child.kill('SIGKILL');
+      await gone;
+    }
     await k2.stop();
   }
 });

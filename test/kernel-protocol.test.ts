@@ -250,7 +250,7 @@ test('heartbeat echoes while a cell runs a 5-second synchronous loop', async () 
     }
     assert.equal(finished, false, 'the cell was still spinning during every ping');
     console.log(`# heartbeat round trips while spinning: ${rtts.map((t) => t.toFixed(1)).join(', ')} ms`);
-    assert.ok(Math.max(...rtts) < 500, `heartbeat answered promptly (max ${Math.max(...rtts).toFixed(1)} ms)`);
+    assert.ok(Math.max(...rtts) < 1000, `heartbeat answered promptly (max ${Math.max(...rtts).toFixed(1)} ms)`);
   } finally {
     hb.close();
     await spin.done;

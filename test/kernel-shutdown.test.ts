@@ -43,6 +43,7 @@ test('shutdown_request with restart: false while a cell spins is still answered,
     assert.equal(reply.content.status, 'ok');
     assert.equal(reply.content.restart, false);
     const { code, signal } = await withTimeout(gone, 6000, 'the kernel process to exit');
+    assert.equal(signal, null, `not killed by a signal (${signal})`);
     assert.equal(code, 0, 'a clean exit even when a cell was running');
   } finally {
     await k.stop();

@@ -143,6 +143,9 @@ test('%lprun hits per line equal the counts of an instrumented plain run; % Time
     const l = lines.find((x) => x.line === Number(line));
     assert.equal(l?.hits, count, `line ${line}: ${JSON.stringify(l)}`);
   }
+  const exact = await json<Array<{ line: number; hits?: number; time: number }>>('const lx = %lprun -x -r -q -f primes primes(2000)\nlx.functions[0].lines');
+  for (const [line, count] of Object.entries(truth)) assert.equal(exact.find((x) => x.line === Number(line))?.hits, count, `exact mode, line ${line}`);
+  assert.ok(exact.filter((x) => x.hits).every((x) => x.time > 0), 'exact mode times every line it ran');
   const r = await k.client.execute('%lprun -f primes primes(2000)');
   const text = String(shown(r)[0]['text/plain']);
   assert.match(text, /^Timer unit: 1e-09 s$/m);
@@ -181,4 +184,49 @@ test('%lprun bad input: not a function, native, missing -f, unknown flag; the ke
   }
   assert.equal(await evalOk(k, 'primes(5).join(",")'), "'2,3,5,7,11'", 'the function is restored after profiling');
   await assertAlive(k);
+});
+
+test('%mprun puts allocated bytes on the right lines (within 10%) with exact occurrences', async () => {
+  await evalOk(k, `function build(n: number) {
+  const numbers = new Array(n).fill(0);
+  const floats = new Float64Array(n);
+  const table = new Map<number, number>();
+  for (let i = 0; i < n; i++) table.set(i, i);
+  let count = 0;
+  for (let i = 0; i < n; i++) count += 1;
+  return [numbers, floats, table, count];
+}`);
+  const lines = await json<Array<{ line: number; allocated?: number; increment?: number; occurrences?: number; memUsage?: number }>>('const mp = %mprun -r -q -f build build(100_000)\nmp.functions[0].lines');
+  const MiB = 1024 * 1024;
+  const at = (n: number) => lines.find((l) => l.line === n)!;
+  // 100,000 small integers in a FixedArray of 8-byte slots; a Float64Array's 800,000-byte buffer.
+  assert.ok(Math.abs(at(2).allocated! * MiB - 800_000) / 800_000 < 0.1, `new Array(n).fill(0): ${at(2).allocated! * MiB} bytes`);
+  assert.ok(Math.abs(at(3).allocated! * MiB - 800_000) / 800_000 < 0.1, `new Float64Array(n): ${at(3).allocated! * MiB} bytes`);
+  assert.ok(at(5).allocated! * MiB > 2_000_000, `a Map of 100,000 entries takes megabytes: ${at(5).allocated! * MiB}`);
+  assert.ok(Math.abs(at(7).allocated!) * MiB < 10_000, `counting in small integers allocates nothing: ${at(7).allocated! * MiB}`);
+  assert.equal(at(1).occurrences, 1, 'one call');
+  assert.equal(at(2).occurrences, 1);
+  assert.equal(at(5).occurrences, 1, 'the for statement starts once');
+  assert.equal(at(7).occurrences, 1);
+  assert.equal(at(8).occurrences, 1);
+  const r = await k.client.execute('%mprun -f build build(1000)');
+  const text = String(shown(r)[0]['text/plain']);
+  assert.match(text, /^Line #\s+Mem usage\s+Increment\s+Allocated\s+Occurrences\s+Line Contents$/m);
+  assert.match(text, /^\s+2\s+[\d.]+ MiB\s+[-\d.]+ MiB\s+[\d.]+ MiB\s+1\s+ {2}const numbers = new Array\(n\)\.fill\(0\);$/m);
+});
+
+test('%mprun counts the occurrences of a loop body exactly and survives bad input', async () => {
+  await evalOk(k, 'function loop(n: number) {\n  const out: number[][] = [];\n  for (let i = 0; i < n; i++) {\n    out.push(new Array(1000).fill(i));\n  }\n  return out.length;\n}');
+  const lines = await json<Array<{ line: number; allocated?: number; occurrences?: number }>>('const ml = %mprun -r -q -c -f loop loop(50)\nml.functions[0].lines');
+  assert.equal(lines.find((l) => l.line === 4)?.occurrences, 50);
+  const bytes = lines.find((l) => l.line === 4)!.allocated! * 1024 * 1024;
+  assert.ok(bytes > 50 * 8000 * 0.9 && bytes < 50 * 8000 * 1.5, `50 arrays of 1,000 slots: ${bytes} bytes`);
+  for (const [code, pattern] of [['%mprun -f 7 1', /is not a function/], ['%mprun loop(1)', /give at least one function/]] as const) {
+    const e = errorOf(await k.client.execute(code));
+    assert.equal(e.ename, 'UsageError');
+    assert.match(e.evalue, pattern);
+  }
+  const thrown = await k.client.execute('%mprun -f loop loop(-1 as unknown as number) ; null.x');
+  assert.equal(thrown.reply.content.status, 'error');
+  assert.equal(await evalOk(k, 'loop(3)'), '3', 'the function is restored');
 });

@@ -98,8 +98,9 @@ test('nbclient executes examples/quickstart.ipynb through tsprof without error',
   assert.deepEqual(results(cell('co-08')), ["{ fastest: 'Ada', pace: 4.8 }"], dump(cell('co-08')));
   // 8. a caught error, its stack frame naming the cell and the TypeScript line
   const errCell = cell('co-09');
-  assert.equal(streams(errCell), 'caught RangeError: not a distance: "ten km"\n', dump(errCell));
+  assert.deepEqual(displays(errCell, 'text/plain'), [`RangeError: not a distance: "ten km" (thrown at cell-${errCell.execution_count}:3)`], dump(errCell));
   assert.match(displays(errCell, 'text/html')[0] ?? '', new RegExp(`thrown at cell-${errCell.execution_count}:3\\)`), dump(errCell));
+  assert.equal(streams(errCell), 'the notebook carries on after a caught error\n', dump(errCell));
 
   // A cell whose last statement is a display call shows the display, not a dump of its handle
   // (IPython's display() returns None).

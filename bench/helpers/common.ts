@@ -1,7 +1,7 @@
 // Shared pieces of the TypeScript benches: run cells on a real kernel and read JSON back from
 // stdout, small statistics, a text table, a watchdog that stops everything the bench started.
 import { cpus, loadavg } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LaunchedKernel } from '../../kernel/client/launch.js';
 import type { Message } from '../../kernel/wire/message.js';
@@ -128,4 +128,29 @@ export function numberFlag(name: string, fallback: number): number {
     if (a.startsWith(`--${name}=`)) return Number(a.slice(name.length + 3));
   }
   return fallback;
+}
+
+export interface SchedStat {
+  /** Nanoseconds the thread ran on a CPU, and waited runnable on a run queue (Linux schedstat). */
+  cpu: number;
+  wait: number;
+}
+
+/** Scheduler counters of a process's main thread (the one that runs JS), or undefined off Linux. */
+export function schedstat(pid: number | undefined): SchedStat | undefined {
+  if (!pid) return undefined;
+  try {
+    const [cpu, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return { cpu, wait };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the runnable time between two readings that the thread spent waiting for a CPU. */
+export function waitShare(a: SchedStat | undefined, b: SchedStat | undefined): number | undefined {
+  if (!a || !b) return undefined;
+  const cpu = b.cpu - a.cpu;
+  const wait = b.wait - a.wait;
+  return cpu + wait > 0 ? wait / (cpu + wait) : undefined;
 }

@@ -111,7 +111,8 @@ class TsprofKernelTests(jupyter_kernel_test.KernelTests):
     # test_clear_output: a cell that clears its output (IPython's clear_output())
     code_clear_output = "display.clear()"
 
-    # test_pager (code_page_something) is not filled: tsprof has no pager payload (IPython's `?`).
+    # test_pager: IPython-style help, `name?`, answers with a "page" payload (the TypeScript signature and doc)
+    code_page_something = "Math.max?"
 
     @classmethod
     def setUpClass(cls):

@@ -3,7 +3,8 @@
 usage: /usr/bin/python3 test/helpers/run_nbclient.py IN.ipynb OUT.ipynb [TIMEOUT_PER_CELL]
 
 The kernel is the one the notebook's metadata names (kernelspec "tsprof"), found through JUPYTER_PATH.
-Writes the executed notebook to OUT.ipynb, also when a cell fails (then exits 1).
+Writes the executed notebook to OUT.ipynb, also when a cell fails (then exits 1); exits 2 if the
+executed notebook is not valid nbformat.
 """
 
 import sys
@@ -34,6 +35,12 @@ def main() -> int:
         status = 1
     finally:
         nbformat.write(nb, dst)
+    # the executed notebook, outputs included, must be valid nbformat
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as e:
+        print(f"nbclient: the executed notebook is not valid nbformat: {e}", file=sys.stderr)
+        status = status or 2
     print(f"nbclient: executed {sum(1 for c in nb.cells if c.cell_type == 'code')} code cells "
           f"with kernel {nb.metadata.get('kernelspec', {}).get('name')!r}")
     return status

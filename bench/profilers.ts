@@ -1,0 +1,248 @@
+// bench:profilers — what %prun and %lprun cost, through a real tsprof kernel.
+//
+//   npm run build && npm run bench:profilers     (node dist/bench/profilers.js [--primes 100000] [--fib 32] [--reps 5])
+//
+// Two programs (the primes generator of the examples — set-based trial division — and naive
+// recursive fib), each run plainly and under every profiling mode, interleaved: warm-up pass first,
+// then `reps` passes of [plain, %timeit, %prun, %prun shown, %prun -c, %lprun, %lprun shown,
+// %lprun -x if it exists] per program. Every cell wraps the statement in `benchTimed`, which pushes the
+// statement's own wall time (performance.now() around the call, inside the kernel), so each mode
+// is measured the same way at three levels:
+//   statement — the program's run while the profiler is on (what the profile describes);
+//   magic     — performance.now() around the whole magic line in the cell (setup, profiling, teardown,
+//               building the result; rendering too for the "shown" rows);
+//   cell      — client-side round trip of the execute_request (reply + idle), ZeroMQ included.
+// Overheads are medians over reps divided by plain's median at the same level.
+// Results: bench/results/profilers-latest.json.
+import { fileURLToPath } from 'node:url';
+import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
+import { cellJson, fmtRatio, fmtTime, fresh, machine, median, numberFlag, runCell, schedstat, textTable, waitShare, watchdog, writeJson } from './helpers/common.js';
+
+const PRIMES = `function primes(count: number): number[] {
+  const found: number[] = [];
+  const seen = new Set<number>();
+  let candidate = 2;
+  while (found.length < count) {
+    let isPrime = true;
+    for (const p of found) {
+      if (p * p > candidate) break;
+      if (candidate % p === 0) { isPrime = false; break; }
+    }
+    if (isPrime) { found.push(candidate); seen.add(candidate); }
+    candidate++;
+  }
+  return found;
+}`;
+const FIB = 'function fib(n: number): number { return n < 2 ? n : fib(n - 1) + fib(n - 2) }';
+const TIMED = `const benchWalls: number[] = [];
+function benchTimed(f: () => unknown): void { const t = performance.now(); f(); benchWalls.push((performance.now() - t) / 1e3); }`;
+
+interface Program { name: string; fn: string; stmt: string }
+
+interface Mode {
+  key: string;
+  label: string;
+  /** The magic line (or plain statement) for statement `t` (already wrapped in benchTimed) and function `fn`. */
+  line: (v: string, t: string, fn: string, raw: string) => string;
+  /** Expression evaluated after the line, sent back as `extra`. */
+  extra?: (v: string, fn: string) => string;
+}
+
+const MODES: Mode[] = [
+  { key: 'plain', label: 'plain', line: (_v, t) => `${t};` },
+  {
+    key: 'timeit', label: '%timeit -n 1 -r 5 (plain)',
+    line: (v, _t, _fn, raw) => `const ${v} = %timeit -o -q -n 1 -r 5 ${raw}`,
+    extra: (v) => `{ runs: ${v}.all_runs }`,
+  },
+  { key: 'prun', label: '%prun -r -q', line: (v, t) => `const ${v} = %prun -r -q ${t}`, extra: (v) => `{ wall: ${v}.wall, samples: ${v}.sampleCount, interval: ${v}.intervalUs }` },
+  { key: 'prun-shown', label: '%prun (tables + charts shown)', line: (_v, t) => `%prun ${t}` },
+  {
+    key: 'prun-c', label: '%prun -c (2 passes)', line: (v, t) => `const ${v} = %prun -r -q -c ${t}`,
+    extra: (v, fn) => `{ wall: ${v}.wall, ncalls: ${v}.get(${JSON.stringify(fn)})?.ncalls ?? null }`,
+  },
+  {
+    key: 'lprun', label: '%lprun -f (default)', line: (v, t, fn) => `const ${v} = %lprun -r -q -f ${fn} ${t}`,
+    extra: (v) => `{ sampledTotal: ${v}.functions[0].total, calls: ${v}.functions[0].calls, hits: ${v}.functions[0].lines.reduce((a, l) => a + (l.hits ?? 0), 0) }`,
+  },
+  { key: 'lprun-shown', label: '%lprun -f (table shown)', line: (_v, t, fn) => `%lprun -f ${fn} ${t}` },
+  {
+    key: 'lprun-x', label: '%lprun -x -f (exact mode)', line: (v, t, fn) => `const ${v} = %lprun -x -r -q -f ${fn} ${t}`,
+    extra: (v) => `{ total: ${v}.functions[0].total, calls: ${v}.functions[0].calls }`,
+  },
+];
+
+interface Sample {
+  /** The statement's own wall time(s), in order (two for %prun -c: the sampled pass, then the counting pass). */
+  walls: number[];
+  kernel: number;
+  cell: number;
+  /** Share of the kernel main thread's runnable time spent waiting for a CPU during the cell. */
+  cpuWait?: number;
+  extra: Record<string, unknown> | null;
+}
+
+async function runMode(k: LaunchedKernel, mode: Mode, p: Program): Promise<Sample> {
+  const v = fresh();
+  const timed = `benchTimed(() => ${p.stmt})`;
+  const extra = mode.extra ? mode.extra(v, p.fn) : 'null';
+  const code = [
+    'benchWalls.length = 0;',
+    `const ${v}_k0 = performance.now();`,
+    mode.line(v, timed, p.fn, p.stmt),
+    `const ${v}_k1 = performance.now();`,
+    `console.log(JSON.stringify({ walls: benchWalls, kernel: (${v}_k1 - ${v}_k0) / 1e3, extra: ${extra} }))`,
+  ].join('\n');
+  const a = schedstat(k.child.pid);
+  const { value, wall } = await cellJson<Omit<Sample, 'cell'>>(k, code, 60_000);
+  return { ...value, cell: wall, cpuWait: waitShare(a, schedstat(k.child.pid)) };
+}
+
+/** `%lprun?` help text (the pager payload of the reply). */
+async function lprunHelp(k: LaunchedKernel): Promise<string> {
+  const r = await runCell(k, '%lprun?');
+  const payload = (r.reply.content as { payload?: Array<{ data?: Record<string, string> }> }).payload ?? [];
+  return payload.map((p) => p.data?.['text/plain'] ?? '').join('\n');
+}
+
+async function main(): Promise<void> {
+  const primesN = Math.floor(numberFlag('primes', 100_000));
+  const fibN = Math.floor(numberFlag('fib', 32));
+  const reps = Math.max(5, Math.floor(numberFlag('reps', 5)));
+  const programs: Program[] = [
+    { name: `primes(${primesN.toLocaleString('en-US')})`, fn: 'primes', stmt: `primes(${primesN})` },
+    { name: `fib(${fibN})`, fn: 'fib', stmt: `fib(${fibN})` },
+  ];
+  const startedAt = new Date();
+  const before = machine();
+  let k: LaunchedKernel | undefined;
+  const disarm = watchdog(330_000, 'bench:profilers', [() => k?.stop()]);
+  try {
+    k = await launchKernel();
+    await runCell(k, [PRIMES, FIB, TIMED].join('\n'));
+    const help = await lprunHelp(k);
+    const exactFlag = /(^|\n)\s*-x\b/.test(help);
+    let exactNote = exactFlag ? 'available' : 'not available: `%lprun?` lists no -x flag';
+    if (exactFlag) {
+      try {
+        await runCell(k, '%lprun -x -q -f fib fib(5)', 30_000);
+      } catch (e) {
+        exactNote = `-x is listed but failed: ${(e as Error).message.split('\n')[0]}`;
+      }
+    }
+    const modes = MODES.filter((m) => m.key !== 'lprun-x' || exactNote === 'available');
+
+    const samples = new Map<string, Sample[]>();
+    const t0 = performance.now();
+    for (let rep = 0; rep <= reps; rep++) {
+      for (const p of programs) {
+        for (const m of modes) {
+          const s = await runMode(k, m, p);
+          if (rep === 0) continue; // warm-up pass
+          const key = `${p.name}|${m.key}`;
+          samples.set(key, [...(samples.get(key) ?? []), s]);
+        }
+      }
+      process.stderr.write(rep === 0 ? 'warm-up pass done\n' : `rep ${rep}/${reps} done (${((performance.now() - t0) / 1e3).toFixed(0)} s)\n`);
+    }
+    const elapsed = (performance.now() - t0) / 1e3;
+
+    const results = programs.map((p) => {
+      const of = (key: string): Sample[] => samples.get(`${p.name}|${key}`) ?? [];
+      const plain = of('plain');
+      const base = { stmt: median(plain.map((s) => s.walls[0])), kernel: median(plain.map((s) => s.kernel)), cell: median(plain.map((s) => s.cell)) };
+      const rows = modes.map((m) => {
+        const ss = of(m.key);
+        // %timeit times the bare statement: its 5 runs per rep stand in for the statement walls.
+        const stmtWalls = m.key === 'timeit' ? ss.flatMap((s) => (s.extra as { runs: number[] }).runs) : ss.map((s) => s.walls[0]);
+        const stmt = median(stmtWalls);
+        const kernel = median(ss.map((s) => s.kernel));
+        const cell = median(ss.map((s) => s.cell));
+        const row: Record<string, unknown> = {
+          mode: m.key, label: m.label, statementWall: stmt, magicWall: kernel, cellWall: cell,
+          statementRatio: stmt / base.stmt, magicRatio: kernel / base.kernel, cellRatio: cell / base.cell,
+          cpuWaitMedian: median(ss.map((s) => s.cpuWait ?? NaN)),
+          reps: ss.map((s) => ({ walls: s.walls, kernel: s.kernel, cell: s.cell, cpuWait: s.cpuWait, extra: s.extra })),
+        };
+        if (m.key === 'prun' || m.key === 'prun-c') row.resultWall = median(ss.map((s) => (s.extra as { wall: number }).wall));
+        if (m.key === 'prun') row.samples = median(ss.map((s) => (s.extra as { samples: number }).samples));
+        if (m.key === 'prun-c') {
+          row.countingPassWall = median(ss.map((s) => s.walls[1]));
+          row.countingPassRatio = (row.countingPassWall as number) / base.stmt;
+          row.ncalls = (ss[0]?.extra as { ncalls: number | null } | undefined)?.ncalls;
+        }
+        if (m.key === 'lprun') {
+          row.sampledTotal = median(ss.map((s) => (s.extra as { sampledTotal: number }).sampledTotal));
+          row.hits = (ss[0]?.extra as { hits: number } | undefined)?.hits;
+        }
+        return row;
+      });
+      return { program: p.name, statement: p.stmt, plain: base, rows };
+    });
+
+    const after = machine();
+    const out: string[] = [
+      '',
+      `bench:profilers — tsprof %prun / %lprun overhead through the kernel; median of ${reps} interleaved reps after a warm-up pass`,
+      `node ${process.version}, ${before.cpus} CPUs; load average ${JSON.stringify(before.loadavg)} at start, ${JSON.stringify(after.loadavg)} at end; ${elapsed.toFixed(0)} s of measuring`,
+      `programs: primes = the examples' set-based trial division, first ${primesN.toLocaleString('en-US')} primes (DESIGN's seed uses 2,000: about 0.3 ms in V8, too short for a 100 µs sampler);`,
+      `          fib = naive recursion, fib(${fibN}). %lprun exact mode (-x): ${exactNote}.`,
+    ];
+    for (const r of results) {
+      out.push('', `${r.program}: plain statement ${fmtTime(r.plain.stmt)}, plain cell round trip ${fmtTime(r.plain.cell)}`);
+      out.push(textTable(
+        ['mode', 'statement', '× plain', 'magic (in kernel)', '× plain', 'cell (client)', '× plain', 'CPU wait', 'notes'],
+        r.rows.map((row) => {
+          const notes: string[] = [];
+          if (row.resultWall !== undefined) notes.push(`result.wall ${fmtTime(row.resultWall as number)}`);
+          if (row.samples !== undefined) notes.push(`${row.samples} samples`);
+          if (row.countingPassWall !== undefined) notes.push(`counting pass ${fmtTime(row.countingPassWall as number)} (${fmtRatio(row.countingPassRatio as number)})`);
+          if (row.ncalls !== undefined && row.ncalls !== null) notes.push(`ncalls ${(row.ncalls as number).toLocaleString('en-US')}`);
+          if (row.hits !== undefined) notes.push(`${(row.hits as number).toLocaleString('en-US')} line hits`);
+          if (row.mode === 'timeit') notes.push('5 runs/rep, gc() before each');
+          return [
+            String(row.label), fmtTime(row.statementWall as number), fmtRatio(row.statementRatio as number),
+            fmtTime(row.magicWall as number), fmtRatio(row.magicRatio as number),
+            fmtTime(row.cellWall as number), fmtRatio(row.cellRatio as number),
+            `${((row.cpuWaitMedian as number) * 100).toFixed(0)}%`, notes.join('; '),
+          ];
+        }),
+      ));
+    }
+    const ratio = (prog: number, mode: string, level: 'statementRatio' | 'magicRatio'): number => results[prog].rows.find((x) => x.mode === mode)?.[level] as number;
+    const verdict = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
+    const prunStmt = results.map((_, i) => ratio(i, 'prun', 'statementRatio'));
+    const prunMagic = results.map((_, i) => ratio(i, 'prun', 'magicRatio'));
+    const lpStmt = results.map((_, i) => ratio(i, 'lprun', 'statementRatio'));
+    const lpMagic = results.map((_, i) => ratio(i, 'lprun', 'magicRatio'));
+    const list = (xs: number[]): string => results.map((r, i) => `${r.program} ${fmtRatio(xs[i])}`).join(', ');
+    out.push(
+      '',
+      'levels: statement = performance.now() around the program inside the cell while the profiler is on; magic = around the',
+      '  whole magic line (profiler start/stop, recompiling and rebinding for %lprun, building the result, rendering for "shown");',
+      '  cell = client-side execute_request → reply + idle. × plain = median / plain\'s median at the same level.',
+      '"CPU wait" = share of the kernel main thread\'s runnable time spent waiting for a CPU (schedstat): other load on the machine.',
+      '',
+      `target %prun ≤ 1.15× plain: statement ${list(prunStmt)} → ${verdict(prunStmt.every((x) => x <= 1.15))}; whole magic ${list(prunMagic)} → ${verdict(prunMagic.every((x) => x <= 1.15))}`,
+      `target %lprun ≤ 2× plain (default mode): statement ${list(lpStmt)} → ${verdict(lpStmt.every((x) => x <= 2))}; whole magic ${list(lpMagic)} → ${verdict(lpMagic.every((x) => x <= 2))}`,
+      'reference, CPython 3.11 on this machine, primes(2,000): cProfile 2.1× plain, line_profiler 20.7× plain.',
+    );
+    console.log(out.join('\n'));
+    const file = fileURLToPath(new URL('../../bench/results/profilers-latest.json', import.meta.url));
+    writeJson(file, {
+      bench: 'profilers', startedAt: startedAt.toISOString(), elapsedSeconds: elapsed, reps, machine: { before, after },
+      sizes: { primes: primesN, fib: fibN }, lprunExactMode: exactNote, lprunHelp: help,
+      targets: { prun: 1.15, lprunDefault: 2 }, pythonReference: { program: 'primes(2000)', cProfile: 2.1, line_profiler: 20.7 },
+      results, text: out.join('\n'),
+    });
+    console.log(`\nwrote ${file}`);
+  } finally {
+    await k?.stop();
+    disarm();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
