@@ -33,7 +33,11 @@ const PRIMES = `function primes(count: number): number[] {
   }
   return found;
 }`;
-const FIB = 'function fib(n: number): number { return n < 2 ? n : fib(n - 1) + fib(n - 2) }';
+// Written over three lines: %lprun's default mode gives a one-line function body Hits 1 and no time
+// (see bench/README.md), which would make its row meaningless.
+const FIB = `function fib(n: number): number {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2)
+}`;
 const TIMED = `const benchWalls: number[] = [];
 function benchTimed(f: () => unknown): void { const t = performance.now(); f(); benchWalls.push((performance.now() - t) / 1e3); }`;
 
@@ -56,6 +60,7 @@ const MODES: Mode[] = [
     extra: (v) => `{ runs: ${v}.all_runs }`,
   },
   { key: 'prun', label: '%prun -r -q', line: (v, t) => `const ${v} = %prun -r -q ${t}`, extra: (v) => `{ wall: ${v}.wall, samples: ${v}.sampleCount, interval: ${v}.intervalUs }` },
+  { key: 'prun-i1000', label: '%prun -r -q -i 1000', line: (v, t) => `const ${v} = %prun -r -q -i 1000 ${t}`, extra: (v) => `{ wall: ${v}.wall, samples: ${v}.sampleCount, interval: ${v}.intervalUs }` },
   { key: 'prun-shown', label: '%prun (tables + charts shown)', line: (_v, t) => `%prun ${t}` },
   {
     key: 'prun-c', label: '%prun -c (2 passes)', line: (v, t) => `const ${v} = %prun -r -q -c ${t}`,
@@ -68,7 +73,7 @@ const MODES: Mode[] = [
   { key: 'lprun-shown', label: '%lprun -f (table shown)', line: (_v, t, fn) => `%lprun -f ${fn} ${t}` },
   {
     key: 'lprun-x', label: '%lprun -x -f (exact mode)', line: (v, t, fn) => `const ${v} = %lprun -x -r -q -f ${fn} ${t}`,
-    extra: (v) => `{ total: ${v}.functions[0].total, calls: ${v}.functions[0].calls }`,
+    extra: (v) => `{ total: ${v}.functions[0].total, calls: ${v}.functions[0].calls, hits: ${v}.functions[0].lines.reduce((a, l) => a + (l.hits ?? 0), 0) }`,
   },
 ];
 
@@ -83,6 +88,9 @@ interface Sample {
 }
 
 async function runMode(k: LaunchedKernel, mode: Mode, p: Program): Promise<Sample> {
+  // Precise coverage (%prun -c, %lprun) throws away optimized code when it starts, so whatever ran
+  // before would leave the program cold for the next mode. Every mode starts from the same warm state.
+  await runCell(k, `${p.stmt}; ${p.stmt};`);
   const v = fresh();
   const timed = `benchTimed(() => ${p.stmt})`;
   const extra = mode.extra ? mode.extra(v, p.fn) : 'null';
@@ -96,6 +104,36 @@ async function runMode(k: LaunchedKernel, mode: Mode, p: Program): Promise<Sampl
   const a = schedstat(k.child.pid);
   const { value, wall } = await cellJson<Omit<Sample, 'cell'>>(k, code, 60_000);
   return { ...value, cell: wall, cpuWait: waitShare(a, schedstat(k.child.pid)) };
+}
+
+const INSPECTOR_PROBE = `const benchInspector = new (await import('node:inspector')).Session();
+benchInspector.connect();
+const benchPost = (m: string, p: object = {}) => new Promise<unknown>((res, rej) => benchInspector.post(m, p, (e: unknown, r: unknown) => (e ? rej(e) : res(r))));
+async function benchProfilerStartStop(): Promise<{ start: number; stop: number }> {
+  await benchPost('Profiler.enable');
+  await benchPost('Profiler.setSamplingInterval', { interval: 100 });
+  let t = performance.now();
+  await benchPost('Profiler.start');
+  const start = (performance.now() - t) / 1e3;
+  t = performance.now();
+  await benchPost('Profiler.stop');
+  return { start, stop: (performance.now() - t) / 1e3 };
+}`;
+
+/** Costs that do not depend on the program: the magics on a trivial statement, and V8's Profiler.start/stop. */
+async function fixedCosts(k: LaunchedKernel, exact: boolean): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const lines: Array<[string, string]> = [['prun', '%prun -r -q 0'], ['lprun', '%lprun -r -q -f primes 0']];
+  if (exact) lines.push(['lprunX', '%lprun -x -r -q -f primes 0']);
+  for (const [key, line] of lines) {
+    const v = fresh();
+    const { value } = await cellJson<{ kernel: number }>(k, `const ${v}_k0 = performance.now();\nconst ${v} = ${line}\nconsole.log(JSON.stringify({ kernel: (performance.now() - ${v}_k0) / 1e3 }))`);
+    out[key] = value.kernel;
+  }
+  const { value } = await cellJson<{ start: number; stop: number }>(k, 'console.log(JSON.stringify(await benchProfilerStartStop()))');
+  out.profilerStart = value.start;
+  out.profilerStop = value.stop;
+  return out;
 }
 
 /** `%lprun?` help text (the pager payload of the reply). */
@@ -120,6 +158,7 @@ async function main(): Promise<void> {
   try {
     k = await launchKernel();
     await runCell(k, [PRIMES, FIB, TIMED].join('\n'));
+    await runCell(k, INSPECTOR_PROBE);
     const help = await lprunHelp(k);
     const exactFlag = /(^|\n)\s*-x\b/.test(help);
     let exactNote = exactFlag ? 'available' : 'not available: `%lprun?` lists no -x flag';
@@ -133,6 +172,7 @@ async function main(): Promise<void> {
     const modes = MODES.filter((m) => m.key !== 'lprun-x' || exactNote === 'available');
 
     const samples = new Map<string, Sample[]>();
+    const fixed: Array<Record<string, number>> = [];
     const t0 = performance.now();
     for (let rep = 0; rep <= reps; rep++) {
       for (const p of programs) {
@@ -143,6 +183,8 @@ async function main(): Promise<void> {
           samples.set(key, [...(samples.get(key) ?? []), s]);
         }
       }
+      const f = await fixedCosts(k, exactNote === 'available');
+      if (rep > 0) fixed.push(f);
       process.stderr.write(rep === 0 ? 'warm-up pass done\n' : `rep ${rep}/${reps} done (${((performance.now() - t0) / 1e3).toFixed(0)} s)\n`);
     }
     const elapsed = (performance.now() - t0) / 1e3;
@@ -164,22 +206,24 @@ async function main(): Promise<void> {
           cpuWaitMedian: median(ss.map((s) => s.cpuWait ?? NaN)),
           reps: ss.map((s) => ({ walls: s.walls, kernel: s.kernel, cell: s.cell, cpuWait: s.cpuWait, extra: s.extra })),
         };
-        if (m.key === 'prun' || m.key === 'prun-c') row.resultWall = median(ss.map((s) => (s.extra as { wall: number }).wall));
-        if (m.key === 'prun') row.samples = median(ss.map((s) => (s.extra as { samples: number }).samples));
+        if (m.key.startsWith('prun') && m.key !== 'prun-shown') row.resultWall = median(ss.map((s) => (s.extra as { wall: number }).wall));
+        if (m.key === 'prun' || m.key === 'prun-i1000') row.samples = median(ss.map((s) => (s.extra as { samples: number }).samples));
         if (m.key === 'prun-c') {
           row.countingPassWall = median(ss.map((s) => s.walls[1]));
           row.countingPassRatio = (row.countingPassWall as number) / base.stmt;
           row.ncalls = (ss[0]?.extra as { ncalls: number | null } | undefined)?.ncalls;
         }
-        if (m.key === 'lprun') {
-          row.sampledTotal = median(ss.map((s) => (s.extra as { sampledTotal: number }).sampledTotal));
+        if (m.key === 'lprun') row.sampledTotal = median(ss.map((s) => (s.extra as { sampledTotal: number }).sampledTotal));
+        if (m.key === 'lprun' || m.key === 'lprun-x') {
           row.hits = (ss[0]?.extra as { hits: number } | undefined)?.hits;
+          row.calls = (ss[0]?.extra as { calls: number } | undefined)?.calls;
         }
         return row;
       });
       return { program: p.name, statement: p.stmt, plain: base, rows };
     });
 
+    const fixedMedian = Object.fromEntries(Object.keys(fixed[0]).map((key) => [key, median(fixed.map((f) => f[key]))]));
     const after = machine();
     const out: string[] = [
       '',
@@ -198,7 +242,7 @@ async function main(): Promise<void> {
           if (row.samples !== undefined) notes.push(`${row.samples} samples`);
           if (row.countingPassWall !== undefined) notes.push(`counting pass ${fmtTime(row.countingPassWall as number)} (${fmtRatio(row.countingPassRatio as number)})`);
           if (row.ncalls !== undefined && row.ncalls !== null) notes.push(`ncalls ${(row.ncalls as number).toLocaleString('en-US')}`);
-          if (row.hits !== undefined) notes.push(`${(row.hits as number).toLocaleString('en-US')} line hits`);
+          if (row.hits !== undefined) notes.push(`${(row.hits as number).toLocaleString('en-US')} line hits, ${(row.calls as number).toLocaleString('en-US')} calls`);
           if (row.mode === 'timeit') notes.push('5 runs/rep, gc() before each');
           return [
             String(row.label), fmtTime(row.statementWall as number), fmtRatio(row.statementRatio as number),
@@ -209,6 +253,11 @@ async function main(): Promise<void> {
         }),
       ));
     }
+    out.push(
+      '',
+      `fixed costs (trivial statement "0"; the magic line in the kernel, median): %prun -r -q ${fmtTime(fixedMedian.prun)}, %lprun -r -q ${fmtTime(fixedMedian.lprun)}, %lprun -x -r -q ${fmtTime(fixedMedian.lprunX)};`,
+      `  V8 Profiler.start in this kernel ${fmtTime(fixedMedian.profilerStart)} (it logs every compiled function already loaded), Profiler.stop ${fmtTime(fixedMedian.profilerStop)}.`,
+    );
     const ratio = (prog: number, mode: string, level: 'statementRatio' | 'magicRatio'): number => results[prog].rows.find((x) => x.mode === mode)?.[level] as number;
     const verdict = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
     const prunStmt = results.map((_, i) => ratio(i, 'prun', 'statementRatio'));
@@ -233,7 +282,7 @@ async function main(): Promise<void> {
       bench: 'profilers', startedAt: startedAt.toISOString(), elapsedSeconds: elapsed, reps, machine: { before, after },
       sizes: { primes: primesN, fib: fibN }, lprunExactMode: exactNote, lprunHelp: help,
       targets: { prun: 1.15, lprunDefault: 2 }, pythonReference: { program: 'primes(2000)', cProfile: 2.1, line_profiler: 20.7 },
-      results, text: out.join('\n'),
+      fixedCosts: { median: fixedMedian, reps: fixed }, results, text: out.join('\n'),
     });
     console.log(`\nwrote ${file}`);
   } finally {

@@ -216,8 +216,8 @@ export async function measureMemory(ctx: MagicContext, stmt: string, setup: stri
   } catch (e) {
     await sampler?.close();
     collectGarbage();
+    const now = rssNow();
     if (e instanceof TimeoutError) {
-      const now = rssNow();
       e.message += `; after a GC, RSS is ${mib(toMiB(now))} (${signed(toMiB(now - before))} on the ${mib(toMiB(before))} before %memit)`;
     }
     throw e;
@@ -228,6 +228,7 @@ export async function measureMemory(ctx: MagicContext, stmt: string, setup: stri
   collectGarbage();
   const after = process.memoryUsage();
   const afterHeap = v8.getHeapStatistics();
+  await sampler?.close();
 
   const runs: MemitRun[] = windows.map((w) => {
     let peak = Math.max(w.rssStart, w.rssEnd, w.hwm);

@@ -354,7 +354,9 @@ not a leak).`,
       for (const t of rebound) await rebind(ctx, t.expr, t.original);
       collectGarbage();
     }
+    // Read while the sampler thread still exists: the series include its memory.
     const retained = { rss: rssNow(), heapUsed: v8.getHeapStatistics().used_heap_size, external: v8.getHeapStatistics().external_memory, children: 0 };
+    await sampler.close();
 
     const n = samples.t.length;
     const t = Array.from(samples.t, (x) => (x - t0) / 1e3);

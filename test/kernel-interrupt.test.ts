@@ -120,7 +120,10 @@ test('an interrupt while idle is harmless', async () => {
   assert.equal(await evalOk(k, 'await new Promise((r) => setTimeout(() => r("slept"), 100))'), "'slept'");
 });
 
-test('a synchronous loop after an await in the same cell is interrupted too', async () => {
+// Known limit: after an await the loop runs in a microtask, outside the vm call whose SIGINT watchdog
+// stops synchronous code, and terminating it from another thread aborts Node (measured: "Assertion
+// failed: (env_->execution_async_id()) == (0)"). The kernel says so in the cell (next test).
+test('a synchronous loop after an await in the same cell is interrupted too', { todo: 'Node cannot stop a loop in a microtask safely; see the next test' }, async () => {
   // Its own kernel: if the loop cannot be interrupted, this kernel is lost (we kill it).
   const k2 = await launchKernel();
   let passed = false;
@@ -137,5 +140,21 @@ test('a synchronous loop after an await in the same cell is interrupted too', as
       await gone;
     }
     await k2.stop();
+  }
+});
+
+test('an interrupt that cannot take effect is explained in the running cell', async () => {
+  const k3 = await launchKernel();
+  try {
+    const run = k3.client.startExecute("await new Promise((r) => setTimeout(r, 10));\nwhile (true) {}");
+    await sleep(300);
+    await k3.client.request('control', 'interrupt_request', {}, 3000);
+    const notice = await waitFor(() => k3.client.iopubFor(run.msgId).find((m) => typeOf(m) === 'stream' && /cannot stop this cell/.test(String((m.content as { text?: string }).text))), 3000, 'the notice');
+    assert.equal((notice.content as { name: string }).name, 'stderr');
+  } finally {
+    const gone = new Promise((r) => k3.child.once('exit', r));
+    k3.child.kill('SIGKILL');
+    await gone;
+    await k3.stop();
   }
 });

@@ -19,7 +19,7 @@ export class CellError extends Error {}
 /** Execute a cell; throws (with the kernel's error) unless the reply status is ok. */
 export async function runCell(k: LaunchedKernel, code: string, timeoutMs = 60_000): Promise<CellRun> {
   const t0 = performance.now();
-  const r = await k.client.execute(code, { timeoutMs, store_history: false });
+  const r = await k.client.execute(code, { timeoutMs });
   const wall = (performance.now() - t0) / 1e3;
   const content = r.reply.content as { status?: string; ename?: string; evalue?: string };
   if (content.status !== 'ok') throw new CellError(`cell failed (${content.ename}: ${content.evalue}):\n${code}`);

@@ -68,6 +68,7 @@ function onControl(msg: Message): void {
       // code, Node's SIGINT watchdog (vm breakOnSigint) ends it cleanly; otherwise the main thread's
       // SIGINT listener cancels the pending await.
       process.kill(process.pid, 'SIGINT');
+      checkInterruptTookEffect();
       reply(msg, 'control', { status: 'ok' });
       status(msg, 'idle');
       return;
@@ -98,7 +99,10 @@ async function receive(name: 'shell' | 'control' | 'stdin', socket: zmq.Router):
       continue;
     }
     if (name === 'control') onControl(msg);
-    else toMain({ kind: 'request', channel: name, msg });
+    else {
+      if (name === 'shell' && msg.header.msg_type === 'execute_request') unanswered.set(msg.header.msg_id, msg);
+      toMain({ kind: 'request', channel: name, msg });
+    }
   }
 }
 
@@ -114,10 +118,38 @@ async function close(): Promise<void> {
   toMain({ kind: 'closed' });
 }
 
+// Execute requests handed to the main thread and not yet answered, so that an interrupt the main
+// thread cannot act on still gets an explanation in the right cell.
+const unanswered = new Map<string, Message>();
+let fromMain = 0;
+
 port.on('message', (m: ToIo) => {
-  if (m.kind === 'send') for (const msg of m.msgs) send(msg);
-  else if (m.kind === 'close') void close();
+  fromMain++;
+  if (m.kind === 'send') {
+    for (const msg of m.msgs) {
+      if (msg.channel === 'shell') unanswered.delete((msg.parent_header as { msg_id?: string }).msg_id ?? '');
+      send(msg);
+    }
+  } else if (m.kind === 'close') void close();
 });
+
+/**
+ * After an interrupt, a main thread that says nothing for half a second is running synchronous code
+ * Node cannot stop safely (a loop after an await, or inside a timer or promise callback). Say so in
+ * the running cell instead of leaving the user waiting.
+ */
+function checkInterruptTookEffect(): void {
+  const seen = fromMain;
+  setTimeout(() => {
+    if (fromMain !== seen) return;
+    for (const req of unanswered.values()) {
+      send({
+        channel: 'iopub', identities: [Buffer.from('stream')], header: newHeader('stream', session), parent_header: req.header, metadata: {},
+        content: { name: 'stderr', text: 'tsprof: the interrupt cannot stop this cell: it is running a synchronous loop after an await or inside a callback, which Node cannot interrupt safely. Restart the kernel to stop it (variables will be lost).\n' },
+      });
+    }
+  }, 500).unref();
+}
 
 async function main(): Promise<void> {
   await Promise.all([

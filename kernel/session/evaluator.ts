@@ -45,6 +45,8 @@ export class Evaluator {
   private readonly pending = new Set<(o: Outcome) => void>();
   /** Counts interrupts, so long-running work can tell whether one arrived since it started. */
   interruptCount = 0;
+  /** Rejects when the running cell is interrupted; the cell's top-level awaits race it (see guard). */
+  private abort?: { promise: Promise<never>; reject: (e: Error) => void };
 
   constructor() {
     this.session.connect();
@@ -54,6 +56,7 @@ export class Evaluator {
   /** Called on SIGINT when no synchronous code was running: release whatever the cell awaits. */
   interrupt(): void {
     this.interruptCount++;
+    this.abort?.reject(new KeyboardInterrupt('interrupted'));
     for (const settle of [...this.pending]) settle({ status: 'interrupted' });
   }
 
@@ -82,7 +85,19 @@ export class Evaluator {
     return this.pending.size > 0;
   }
 
+  /** What a top-level `await x` in a cell awaits instead of x: x, unless the cell is interrupted first. */
+  guard<T>(value: T): Promise<Awaited<T>> | T {
+    return this.abort ? (Promise.race([value, this.abort.promise]) as Promise<Awaited<T>>) : value;
+  }
+
   evaluate(js: string): Promise<Outcome> {
+    // A new cell (not a magic's nested run) gets a fresh abort signal.
+    if (this.pending.size === 0) {
+      let reject!: (e: Error) => void;
+      const promise = new Promise<never>((_, r) => (reject = r));
+      promise.catch(() => undefined);
+      this.abort = { promise, reject };
+    }
     return new Promise<Outcome>((resolve) => {
       let done = false;
       const settle = (o: Outcome): void => {

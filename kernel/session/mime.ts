@@ -25,14 +25,27 @@ export function plainText(value: unknown): string {
   return typeof value === 'string' ? inspect(value) : inspect(value, { depth: 4, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 });
 }
 
-export function toDisplayOutput(value: unknown): DisplayOutput {
+/**
+ * A value's bundle. A representation method that throws does not lose the value: like IPython's
+ * formatters, the failure is reported through `onReprError` and the other representations (at least
+ * text/plain) are still shown.
+ */
+export function toDisplayOutput(value: unknown, onReprError: (method: string, error: unknown) => void = () => undefined): DisplayOutput {
   const data: MimeBundle = {};
   let metadata: Record<string, unknown> = {};
+  const attempt = <T>(method: string, f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      onReprError(method, e);
+      return undefined;
+    }
+  };
   if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
     const v = value as Record<string | symbol, unknown>;
-    const custom = typeof v[MIME_BUNDLE] === 'function' ? v[MIME_BUNDLE] : v._repr_mimebundle_;
+    const custom = attempt('[display.mimebundle]', () => (typeof v[MIME_BUNDLE] === 'function' ? v[MIME_BUNDLE] : v._repr_mimebundle_));
     if (typeof custom === 'function') {
-      const out = custom.call(value) as MimeBundle | { data: MimeBundle; metadata?: Record<string, unknown> } | undefined;
+      const out = attempt('[display.mimebundle]()', () => custom.call(value) as MimeBundle | { data: MimeBundle; metadata?: Record<string, unknown> } | undefined);
       if (out && typeof out === 'object') {
         if ('data' in out && typeof out.data === 'object' && out.data !== null) {
           Object.assign(data, out.data);
@@ -41,13 +54,15 @@ export function toDisplayOutput(value: unknown): DisplayOutput {
       }
     }
     for (const [method, mime] of REPR_METHODS) {
-      if (!(mime in data) && typeof v[method] === 'function') {
-        const r = (v[method] as () => unknown).call(value);
-        if (r !== undefined && r !== null) data[mime] = mime === 'image/png' || mime === 'image/jpeg' ? base64(r) : r;
+      if (mime in data) continue;
+      const r = attempt(`${method}()`, () => (typeof v[method] === 'function' ? (v[method] as () => unknown).call(value) : undefined));
+      if (r !== undefined && r !== null) {
+        const encoded = attempt(`${method}()`, () => (mime === 'image/png' || mime === 'image/jpeg' ? base64(r) : r));
+        if (encoded !== undefined) data[mime] = encoded;
       }
     }
   }
-  if (!('text/plain' in data)) data['text/plain'] = plainText(value);
+  if (!('text/plain' in data)) data['text/plain'] = attempt('util.inspect', () => plainText(value)) ?? '<value that cannot be shown>';
   return { data, metadata };
 }
 

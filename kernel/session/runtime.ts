@@ -9,6 +9,8 @@ import { RUNTIME } from './transpile.js';
 export interface CellRuntime {
   import: Importer;
   display: DisplayFunction;
+  /** Wraps each top-level await of a cell so an interrupt stops the cell there. */
+  guard: <T>(value: T) => Promise<Awaited<T>> | T;
 }
 
 export function installRuntime(runtime: CellRuntime, baseDir: string): void {

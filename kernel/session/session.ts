@@ -60,7 +60,7 @@ export class KernelSession {
         if (parent) this.publish(parent, 'clear_output', { wait });
       },
     });
-    installRuntime({ import: createImporter(opts.baseDir), display: this.display }, opts.baseDir);
+    installRuntime({ import: createImporter(opts.baseDir), display: this.display, guard: (v) => this.evaluator.guard(v) }, opts.baseDir);
   }
 
   /** Publish with pending stream output flushed first, so the order the user sees is the order it happened. */
@@ -85,7 +85,7 @@ export class KernelSession {
 
     if (outcome.status === 'ok') {
       if (!silent && outcome.value !== undefined && !isDisplayHandle(outcome.value)) {
-        const out = toDisplayOutput(outcome.value);
+        const out = toDisplayOutput(outcome.value, (method, error) => this.reportReprError(parent, method, error));
         this.publish(parent, 'execute_result', { execution_count: count, data: out.data, metadata: out.metadata });
         if (storeHistory) this.history.setOutput(count, String(out.data['text/plain'] ?? ''));
       }
@@ -146,6 +146,12 @@ export class KernelSession {
     }
   }
 
+  /** A representation method threw: say so on stderr, as IPython's formatters do, and show the rest. */
+  private reportReprError(parent: Header, method: string, error: unknown): void {
+    const err = formatError(error);
+    this.publish(parent, 'stream', { name: 'stderr', text: `${method} raised while showing the result; showing what remains.\n${err.traceback.join('\n')}\n` });
+  }
+
   /** An error thrown by a timer or promise callback after (or while) its cell ran. */
   reportAsyncError(cell: CellContext, error: unknown, kind: string): void {
     const err = formatError(error);
@@ -173,8 +179,12 @@ export class KernelSession {
       } catch (e) {
         outcome = { status: 'error', error: e };
       }
-      if (outcome.status === 'ok') out[name] = { status: 'ok', ...toDisplayOutput(outcome.value) };
-      else out[name] = { status: 'error', ...(outcome.status === 'error' ? formatError(outcome.error) : interruptError()) };
+      if (outcome.status === 'ok') {
+        // A user expression reports its own failure in its entry, as IPython's do.
+        let failed: unknown;
+        const shown = toDisplayOutput(outcome.value, (_method, error) => void (failed ??= error));
+        out[name] = failed === undefined ? { status: 'ok', ...shown } : { status: 'error', ...formatError(failed) };
+      } else out[name] = { status: 'error', ...(outcome.status === 'error' ? formatError(outcome.error) : interruptError()) };
     }
     return out;
   }

@@ -5,6 +5,7 @@
 // inspector's evaluate call are noise to the user and are removed.
 import { fileURLToPath } from 'node:url';
 import { dirname, sep } from 'node:path';
+import { lineMaps } from './transpile.js';
 
 /** The package's compiled code (kernel/ and magics/): its frames are the kernel's, not the user's. */
 const KERNEL_DIR = dirname(dirname(dirname(fileURLToPath(import.meta.url)))) + sep;
@@ -23,9 +24,12 @@ function isInternal(frame: string): boolean {
   );
 }
 
-/** `cell-3:12:5` → `cell-3:12` in every frame; a magic's chunk `cell-3.2:12:5` is cell 3 too. */
+/**
+ * `cell-3:12:5` → `cell-3:12` in every frame; a magic's chunk `cell-3.2:12:5` is cell 3 too. A cell
+ * TypeScript had to transpile has a line map back to its own lines.
+ */
 function shortenCellPositions(line: string): string {
-  return line.replace(/(cell-\d+)(?:\.\d+)?:(\d+):\d+/g, '$1:$2');
+  return line.replace(/(cell-\d+)((?:\.\d+)?):(\d+):\d+/g, (_m, cell: string, chunk: string, l: string) => `${cell}:${lineMaps.get(cell + chunk)?.[Number(l)] ?? l}`);
 }
 
 export interface FormattedError {

@@ -6,12 +6,54 @@
 // the cell gets a sourceURL so stack frames name it.
 import { transform } from 'sucrase';
 import { parse } from 'es-module-lexer';
+import { parse as parseScript } from 'acorn';
+import { createRequire } from 'node:module';
+import { SourceMapConsumer, type RawSourceMap } from 'source-map-js';
+
+type TypeScript = typeof import('typescript');
+let typescript: TypeScript | undefined;
+
+/** TypeScript's own transpiler, loaded on first need (it costs ~170 ms and ~100 MB). */
+function transpileWithTypeScript(code: string, url: string): { js: string; lineMap: Int32Array } {
+  typescript ??= createRequire(import.meta.url)('typescript') as TypeScript;
+  const ts = typescript;
+  const out = ts.transpileModule(code, {
+    fileName: `${url}.ts`,
+    reportDiagnostics: true,
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, sourceMap: true, verbatimModuleSyntax: false, isolatedModules: true, useDefineForClassFields: true },
+  });
+  const error = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (error) {
+    const pos = error.file && error.start !== undefined ? error.file.getLineAndCharacterOfPosition(error.start) : undefined;
+    throw new TranspileError(ts.flattenDiagnosticMessageText(error.messageText, '\n'), pos ? pos.line + 1 : undefined, pos ? pos.character + 1 : undefined);
+  }
+  const js = out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, '');
+  const lines = js.split('\n').length;
+  const lineMap = new Int32Array(lines + 2);
+  const consumer = new SourceMapConsumer(JSON.parse(out.sourceMapText!) as RawSourceMap);
+  consumer.eachMapping((m) => {
+    if (m.originalLine && !lineMap[m.generatedLine]) lineMap[m.generatedLine] = m.originalLine;
+  });
+  // Lines with no mapping of their own take the line above's.
+  for (let i = 1; i < lineMap.length; i++) if (!lineMap[i]) lineMap[i] = lineMap[i - 1] || 1;
+  return { js, lineMap };
+}
 
 export interface TranspiledCell {
   js: string;
   /** The name stack frames carry, e.g. `cell-3`. */
   url: string;
 }
+
+/**
+ * For the few cells sucrase cannot take (namespaces with values, decorators), TypeScript transpiles
+ * and lines move; these maps take a JS line (1-based) back to the TypeScript line. Cells transpiled
+ * by sucrase have none: their lines are the same.
+ */
+export const lineMaps = new Map<string, Int32Array>();
+
+/** TypeScript syntax sucrase drops or passes through unchanged, which V8 would then reject. */
+const NEEDS_TYPESCRIPT = /^\s*(export\s+)?(namespace|module)\s+[\w$.]+\s*\{|^\s*@[\w$]/m;
 
 export class TranspileError extends Error {
   override name = 'SyntaxError';
@@ -25,6 +67,13 @@ export const RUNTIME = '__tsprof';
 
 export function transpileCell(code: string, url: string): TranspiledCell {
   let js: string;
+  lineMaps.delete(url);
+  if (NEEDS_TYPESCRIPT.test(code)) {
+    const out = transpileWithTypeScript(code, url);
+    lineMaps.set(url, out.lineMap);
+    js = guardTopLevelAwaits(rewriteModuleSyntax(out.js));
+    return { js: `${js}\n//# sourceURL=${url}`, url };
+  }
   try {
     js = transform(code, {
       transforms: ['typescript'],
@@ -37,7 +86,7 @@ export function transpileCell(code: string, url: string): TranspiledCell {
     const message = err.message.replace(/^Error transforming [^:]*: /, '').replace(/\s*\(\d+:\d+\)$/, '');
     throw new TranspileError(message, err.loc?.line, err.loc?.column);
   }
-  js = rewriteModuleSyntax(js);
+  js = guardTopLevelAwaits(rewriteModuleSyntax(js));
   return { js: `${js}\n//# sourceURL=${url}`, url };
 }
 
@@ -111,4 +160,46 @@ function staticImportToAwait(stmt: string, spec: string): string | undefined {
 function keepNewlines(original: string, replacement: string): string {
   const lines = original.split('\n').length - 1;
   return replacement + '\n'.repeat(lines);
+}
+
+interface AstNode {
+  type: string;
+  start: number;
+  end: number;
+  argument?: AstNode;
+  [key: string]: unknown;
+}
+
+const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+
+/**
+ * `await x` at the top level of a cell → `await __tsprof.guard(x)`: on interrupt the guard rejects,
+ * so the rest of the cell never runs after the awaited value arrives. Awaits inside functions are
+ * left alone (they belong to whatever calls those functions later). Lines and columns before each
+ * await are unchanged.
+ */
+export function guardTopLevelAwaits(js: string): string {
+  if (!/\bawait\b/.test(js)) return js;
+  let ast: AstNode;
+  try {
+    ast = parseScript(js, { ecmaVersion: 'latest', sourceType: 'script', allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true, allowHashBang: true }) as unknown as AstNode;
+  } catch {
+    return js; // V8 will report the syntax error with its own position
+  }
+  const spots: AstNode[] = [];
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n);
+      return;
+    }
+    const n = node as AstNode;
+    if (typeof n.type !== 'string' || FUNCTIONS.has(n.type)) return;
+    if (n.type === 'AwaitExpression' && n.argument) spots.push(n.argument);
+    for (const [k, v] of Object.entries(n)) if (k !== 'type' && v && typeof v === 'object') visit(v);
+  };
+  visit(ast);
+  spots.sort((a, b) => b.start - a.start);
+  for (const a of spots) js = `${js.slice(0, a.start)}${RUNTIME}.guard(${js.slice(a.start, a.end)})${js.slice(a.end)}`;
+  return js;
 }

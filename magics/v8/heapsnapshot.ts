@@ -28,7 +28,7 @@ interface Header {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const NUMERIC_KEYS = new Set(['nodes', 'edges', 'locations']);
+const NUMERIC_KEYS = new Set(['nodes', 'edges', 'locations', 'trace_function_infos', 'trace_tree']);
 
 /** Feed `.heapsnapshot` bytes in chunks of any size; `finish()` gives the graph. */
 export class SnapshotParser {
@@ -53,8 +53,9 @@ export class SnapshotParser {
   // graph storage
   private NF = 0;
   private EF = 0;
-  private nodeField: Array<'type' | 'name' | 'id' | 'self' | 'edges' | undefined> = [];
-  private edgeField: Array<'type' | 'name' | 'to' | undefined> = [];
+  /** Per field position: 1 type, 2 name, 3 id (nodes) / to_node (edges), 4 self_size, 5 edge_count, 0 skip. */
+  private nodeCodes = new Uint8Array(0);
+  private edgeCodes = new Uint8Array(0);
   private nodeTypes!: Uint8Array;
   private nodeNames!: Uint32Array;
   private nodeIds!: Uint32Array;
@@ -65,6 +66,14 @@ export class SnapshotParser {
   private edgeTo!: Uint32Array;
   private locations = new Int32Array(1024);
   private locationCount = 0;
+  // allocation traces (present when the snapshot was taken while tracking allocations)
+  private traceNodeIds?: Uint32Array;
+  private functionInfos = new Int32Array(0);
+  private functionInfoCount = 0;
+  private traceParent = new Int32Array(256);
+  private traceFunction = new Int32Array(256);
+  private traceCounter: number[] = [];
+  private traceLastNode: number[] = [];
 
   write(chunk: Buffer): void {
     let pos = 0;
@@ -115,10 +124,10 @@ export class SnapshotParser {
     const m = h.meta;
     this.NF = m.node_fields.length;
     this.EF = m.edge_fields.length;
-    const nodeMap: Record<string, 'type' | 'name' | 'id' | 'self' | 'edges'> = { type: 'type', name: 'name', id: 'id', self_size: 'self', edge_count: 'edges' };
-    const edgeMap: Record<string, 'type' | 'name' | 'to'> = { type: 'type', name_or_index: 'name', to_node: 'to' };
-    this.nodeField = m.node_fields.map((f) => nodeMap[f]);
-    this.edgeField = m.edge_fields.map((f) => edgeMap[f]);
+    const nodeMap: Record<string, number> = { type: 1, name: 2, id: 3, self_size: 4, edge_count: 5, trace_node_id: 6 };
+    const edgeMap: Record<string, number> = { type: 1, name_or_index: 2, to_node: 3 };
+    this.nodeCodes = Uint8Array.from(m.node_fields, (f) => nodeMap[f] ?? 0);
+    this.edgeCodes = Uint8Array.from(m.edge_fields, (f) => edgeMap[f] ?? 0);
     const N = h.node_count;
     const E = h.edge_count;
     this.nodeTypes = new Uint8Array(N);
@@ -129,6 +138,7 @@ export class SnapshotParser {
     this.edgeTypes = new Uint8Array(E);
     this.edgeNames = new Uint32Array(E);
     this.edgeTo = new Uint32Array(E);
+    if ((h as { trace_function_count?: number }).trace_function_count) this.traceNodeIds = new Uint32Array(N);
   }
 
   /** Between arrays: `,"name":[` (or the closing `}`). */
@@ -175,10 +185,20 @@ export class SnapshotParser {
     return pos;
   }
 
-  private scanNumbers(b: Buffer, pos: number): number {
+  private scanNumbers(buf: Buffer, pos: number): number {
+    const b = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     const n = b.length;
     let acc = this.acc;
     let inNumber = this.inNumber;
+    // Hot loop for nodes and edges: the field of each number is its position modulo the record
+    // width, so keep the record index and field counter in locals.
+    const isNodes = this.target === 'nodes';
+    const isEdges = this.target === 'edges';
+    const width = isNodes ? this.NF : isEdges ? this.EF : 1;
+    const codes = isNodes ? this.nodeCodes : isEdges ? this.edgeCodes : undefined;
+    let field = this.count % width;
+    let rec = (this.count - field) / width;
+    let count = this.count;
     for (; pos < n; pos++) {
       const c = b[pos];
       if (c >= 0x30 && c <= 0x39) {
@@ -191,15 +211,36 @@ export class SnapshotParser {
         continue;
       }
       if (inNumber) {
-        this.emit(this.negative ? -acc : acc);
+        const v = this.negative ? -acc : acc;
+        if (codes) {
+          switch (codes[field]) {
+            case 1: (isNodes ? this.nodeTypes : this.edgeTypes)[rec] = v; break;
+            case 2: (isNodes ? this.nodeNames : this.edgeNames)[rec] = v; break;
+            case 3: if (isNodes) this.nodeIds[rec] = v; else this.edgeTo[rec] = v / this.NF; break;
+            case 4: this.selfSizes[rec] = v; break;
+            case 5: this.firstEdge[rec + 1] = this.firstEdge[rec] + v; break;
+            case 6: if (this.traceNodeIds) this.traceNodeIds[rec] = v; break;
+            default: break;
+          }
+          if (++field === width) {
+            field = 0;
+            rec++;
+          }
+        } else if (this.target === 'locations') this.pushLocation(v);
+        else if (this.target === 'trace_tree') this.traceNumber(v);
+        else if (this.target === 'trace_function_infos') this.pushFunctionInfo(v);
+        count++;
         acc = 0;
         inNumber = false;
         this.negative = false;
       }
-      if (c === 0x5b) this.depth++;
-      else if (c === 0x5d /* ] */ && --this.depth === 0) {
+      if (c === 0x5b) {
+        this.depth++;
+        this.traceCounter[this.depth] = 0;
+      } else if (c === 0x5d /* ] */ && --this.depth === 0) {
         this.acc = 0;
         this.inNumber = false;
+        this.count = count;
         this.finishNumbers();
         this.state = 'key';
         return pos + 1;
@@ -207,37 +248,52 @@ export class SnapshotParser {
     }
     this.acc = acc;
     this.inNumber = inNumber;
+    this.count = count;
     return pos;
   }
 
-  private emit(v: number): void {
-    const k = this.count++;
-    if (this.target === 'nodes') {
-      const node = (k / this.NF) | 0;
-      switch (this.nodeField[k - node * this.NF]) {
-        case 'type': this.nodeTypes[node] = v; break;
-        case 'name': this.nodeNames[node] = v; break;
-        case 'id': this.nodeIds[node] = v; break;
-        case 'self': this.selfSizes[node] = v; break;
-        case 'edges': this.firstEdge[node + 1] = this.firstEdge[node] + v; break;
-        default: break;
-      }
-    } else if (this.target === 'edges') {
-      const edge = (k / this.EF) | 0;
-      switch (this.edgeField[k - edge * this.EF]) {
-        case 'type': this.edgeTypes[edge] = v; break;
-        case 'name': this.edgeNames[edge] = v; break;
-        case 'to': this.edgeTo[edge] = v / this.NF; break;
-        default: break;
-      }
-    } else if (this.target === 'locations') {
-      if (this.locationCount === this.locations.length) {
-        const bigger = new Int32Array(this.locations.length * 2);
-        bigger.set(this.locations);
-        this.locations = bigger;
-      }
-      this.locations[this.locationCount++] = v;
+  /** trace_function_infos: [function_id, name, script_name, script_id, line, column] per function. */
+  private pushFunctionInfo(v: number): void {
+    if (this.functionInfoCount === this.functionInfos.length) {
+      const bigger = new Int32Array(Math.max(1024, this.functionInfos.length * 2));
+      bigger.set(this.functionInfos);
+      this.functionInfos = bigger;
     }
+    this.functionInfos[this.functionInfoCount++] = v;
+  }
+
+  /**
+   * trace_tree: nested `[id, function_info_index, count, size, [children…]]`. A node's four
+   * numbers sit at one bracket depth, its children's one deeper, so the parent of a node is the
+   * node most recently started one level up.
+   */
+  private traceNumber(v: number): void {
+    const d = this.depth;
+    const k = this.traceCounter[d] ?? 0;
+    this.traceCounter[d] = k + 1;
+    if (k % 4 === 0) {
+      this.traceLastNode[d] = v;
+      if (v >= this.traceParent.length) {
+        let size = this.traceParent.length;
+        while (size <= v) size *= 2;
+        const p = new Int32Array(size);
+        p.set(this.traceParent);
+        this.traceParent = p;
+        const f = new Int32Array(size);
+        f.set(this.traceFunction);
+        this.traceFunction = f;
+      }
+      this.traceParent[v] = d > 1 ? this.traceLastNode[d - 1] ?? 0 : 0;
+    } else if (k % 4 === 1) this.traceFunction[this.traceLastNode[d]] = v;
+  }
+
+  private pushLocation(v: number): void {
+    if (this.locationCount === this.locations.length) {
+      const bigger = new Int32Array(this.locations.length * 2);
+      bigger.set(this.locations);
+      this.locations = bigger;
+    }
+    this.locations[this.locationCount++] = v;
   }
 
   private finishNumbers(): void {
@@ -324,6 +380,9 @@ export class SnapshotParser {
       locations: this.locations.subarray(0, this.locationCount),
       locationFields: lf.length,
       nodeFieldCount: this.NF,
+      traces: this.traceNodeIds
+        ? { nodeTrace: this.traceNodeIds, parent: this.traceParent, functionOf: this.traceFunction, functionInfos: this.functionInfos.subarray(0, this.functionInfoCount) }
+        : undefined,
     });
   }
 }
@@ -363,6 +422,17 @@ export interface SnapshotArrays {
   locations: Int32Array;
   locationFields: number;
   nodeFieldCount: number;
+  /** Allocation stacks, when allocations were tracked: node → trace node → parent / function. */
+  traces?: { nodeTrace: Uint32Array; parent: Int32Array; functionOf: Int32Array; functionInfos: Int32Array };
+}
+
+/** One frame of an allocation stack (from a snapshot's trace tree). */
+export interface TraceFrame {
+  name: string;
+  url: string;
+  /** 1-based line and column of the function's start; 0 when unknown. */
+  line: number;
+  column: number;
 }
 
 /** One readable group of heap objects: a constructor name, `keeper (closure)`, `string`, … */
@@ -658,6 +728,23 @@ export class HeapSnapshot {
 
   isInternal(i: number): boolean {
     return this.classes().classes[this.classes().classOf[i]].internal;
+  }
+
+  /** The allocation stack of node `i`, innermost frame first (empty when it was not tracked). */
+  allocationStack(i: number): TraceFrame[] {
+    const tr = this.a.traces;
+    if (!tr) return [];
+    const frames: TraceFrame[] = [];
+    let t = tr.nodeTrace[i];
+    for (let guard = 0; t > 0 && guard < 512; guard++) {
+      const fi = tr.functionOf[t] * 6;
+      const name = this.a.strings[tr.functionInfos[fi + 1]];
+      if (name !== '(root)') {
+        frames.push({ name, url: this.a.strings[tr.functionInfos[fi + 2]] ?? '', line: tr.functionInfos[fi + 4], column: tr.functionInfos[fi + 5] });
+      }
+      t = tr.parent[t];
+    }
+    return frames;
   }
 
   /** Where a closure's function is defined: script id, 0-based line and column. */

@@ -107,7 +107,11 @@ export function descendants(pid: number = process.pid): number[] {
 
 let gcFn: (() => void) | undefined;
 
-/** A full GC: `globalThis.gc` when node runs with --expose-gc (the kernel does), else V8's own, exposed on demand. */
+/**
+ * A full GC, twice: V8 sweeps ArrayBuffers concurrently and settles their accounting (external
+ * memory) and their unmapping (RSS) at the start of the next GC, so one GC leaves freed buffers still
+ * counted. `globalThis.gc` when node runs with --expose-gc (the kernel does), else V8's own, exposed on demand.
+ */
 export function collectGarbage(): void {
   if (!gcFn) {
     const g = (globalThis as { gc?: () => void }).gc;
@@ -117,6 +121,7 @@ export function collectGarbage(): void {
       gcFn = vm.runInNewContext('gc') as () => void;
     }
   }
+  gcFn();
   gcFn();
 }
 
@@ -248,6 +253,7 @@ export class MemorySampler {
   private onTimeout: (() => void) | undefined;
   /** The SIGINT the worker sent arrived at the listener (the statement was not in synchronous code). */
   private consumed = false;
+  private stopped = false;
   private closed = false;
 
   private worker!: Worker;
@@ -330,10 +336,10 @@ export class MemorySampler {
     return true;
   }
 
-  /** Stop sampling and the thread; returns what was recorded since begin(). */
+  /** Stop sampling (the thread stays until close(), so RSS read now still includes it); returns what was recorded since begin(). */
   async stop(): Promise<WorkerSamples> {
-    if (this.closed) throw new Error('sampler stopped twice');
-    this.closed = true;
+    if (this.stopped) throw new Error('sampler stopped twice');
+    this.stopped = true;
     this.restoreSigint();
     if (this.publisher) clearInterval(this.publisher);
     this.publishExternal();
@@ -342,19 +348,15 @@ export class MemorySampler {
       this.worker.once('error', reject);
     });
     this.worker.postMessage({ type: 'stop' });
-    try {
-      return await result;
-    } finally {
-      await this.worker.terminate();
-    }
+    return result;
   }
 
-  /** Stop without results (error paths). */
+  /** End the thread (idempotent; also the error path). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
     this.restoreSigint();
     if (this.publisher) clearInterval(this.publisher);
+    if (this.closed) return;
+    this.closed = true;
     await this.worker.terminate();
   }
 
