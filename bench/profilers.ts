@@ -1,6 +1,6 @@
 // bench:profilers — what %prun and %lprun cost, through a real tsprof kernel.
 //
-//   npm run build && npm run bench:profilers     (node dist/bench/profilers.js [--primes 100000] [--fib 32] [--reps 5])
+//   npm run build && npm run bench:profilers     (node dist/bench/profilers.js [--primes 100000] [--fib 32] [--reps 5] [--time-limit 330])
 //
 // Two programs (the primes generator of the examples — set-based trial division — and naive
 // recursive fib), each run plainly and under every profiling mode, interleaved: warm-up pass first,
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const before = machine();
   let k: LaunchedKernel | undefined;
-  const disarm = watchdog(330_000, 'bench:profilers', [() => k?.stop()]);
+  const disarm = watchdog(numberFlag('time-limit', 330) * 1000, 'bench:profilers', [() => k?.child.kill('SIGKILL'), () => k?.stop()]);
   try {
     k = await launchKernel();
     await runCell(k, [PRIMES, FIB, TIMED].join('\n'));

@@ -1,6 +1,6 @@
 // bench:timeit — %timeit through a real tsprof kernel beside mitata in a plain node process.
 //
-//   npm run build && npm run bench:timeit            (node dist/bench/timeit.js [--rounds 5])
+//   npm run build && npm run bench:timeit            (node dist/bench/timeit.js [--rounds 5] [--time-limit 420])
 //
 // For each snippet, each round: `%timeit -o -q STMT` in the kernel (IPython defaults: autorange,
 // 7 runs) and mitata's `measure(() => STMT)` in a child `node --expose-gc` process; the order of the
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const before = machine();
   const mitata = new MitataChild();
   let k: LaunchedKernel | undefined;
-  const disarm = watchdog(420_000, 'bench:timeit', [() => k?.stop(), () => mitata.stop()]);
+  const disarm = watchdog(numberFlag('time-limit', 420) * 1000, 'bench:timeit', [() => k?.child.kill('SIGKILL'), () => k?.stop(), () => mitata.stop()]);
   try {
     k = await launchKernel();
     await runCell(k, SNIPPETS.map((s) => s.kernelSetup).filter(Boolean).join('\n'));

@@ -13,10 +13,12 @@ import { lprun } from './lprun.js';
 import { mprun } from './mprun.js';
 import { memit } from './memit.js';
 import { mprof } from './mprof.js';
+import { leaks } from './leaks.js';
+import { heapsnap, heapdiff } from './heapsnap.js';
 
 export function createRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
-  registry.register(timeit, time, prun, lprun, mprun, memit, mprof, lsmagic(registry), magicHelp(registry));
+  registry.register(timeit, time, prun, lprun, mprun, memit, mprof, leaks, heapsnap, heapdiff, lsmagic(registry), magicHelp(registry));
   return registry;
 }
 

@@ -6,7 +6,7 @@ import v8 from 'node:v8';
 import { intOption, parseOptions } from './argv.js';
 import { escapeHtml } from './format.js';
 import { htmlNotes, htmlTable } from './render/html.js';
-import { collectGarbage, HeapPeak, MemorySampler, peakRss, resetPeakRss, rssNow, TimeoutError, toMiB, type WorkerSamples } from './v8/memory.js';
+import { collectGarbage, HeapPeak, hrtimeMs, MemorySampler, peakRss, resetPeakRss, rssNow, TimeoutError, toMiB, type WorkerSamples } from './v8/memory.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec, type ParsedOptions } from './types.js';
 import { MIME_BUNDLE } from '../kernel/session/mime.js';
 import { KeyboardInterrupt } from '../kernel/session/evaluator.js';
@@ -174,8 +174,6 @@ export async function measureMemory(ctx: MagicContext, stmt: string, setup: stri
   const statement = ctx.prepareCode(stmt, firstLine);
   const notes: string[] = [];
 
-  collectGarbage();
-  const before = rssNow();
   const fallback = resetPeakRss();
   const method: 'hwm' | 'sampled' = fallback ? 'sampled' : 'hwm';
   if (fallback) notes.push(`RSS peak sampled every ${(opts.interval ?? DEFAULT_INTERVAL) * 1e3} ms, not exact: ${fallback}. A spike shorter than the interval can be missed.`);
@@ -190,22 +188,22 @@ export async function measureMemory(ctx: MagicContext, stmt: string, setup: stri
   let externalStart = 0;
   let buffersStart = 0;
   try {
-    collectGarbage();
-    baseline = rssNow();
+    // One full GC per run, just before it (GCs are the fixed cost of %memit: ~10 ms each here).
     sampler?.begin();
     for (let run = 0; run < opts.repeat; run++) {
       collectGarbage();
       if (method === 'hwm') resetPeakRss();
       const rssStart = rssNow();
+      if (run === 0) baseline = rssStart;
       const heap = new HeapPeak();
-      const fromHr = Number(process.hrtime.bigint()) / 1e6;
+      const fromHr = hrtimeMs();
       const t0 = performance.now();
       await runTimed(statement, sampler, opts.timeout);
       const elapsed = (performance.now() - t0) / 1e3;
       const hwm = method === 'hwm' ? peakRss() : 0;
       const stats = heap.stop();
       const rssEnd = rssNow();
-      windows.push({ from: fromHr, to: Number(process.hrtime.bigint()) / 1e6, rssStart, hwm, rssEnd, heap: stats, elapsed });
+      windows.push({ from: fromHr, to: hrtimeMs(), rssStart, hwm, rssEnd, heap: stats, elapsed });
       if (run === 0) {
         heapStart = stats.heap.start;
         externalStart = stats.external.start;
@@ -214,11 +212,11 @@ export async function measureMemory(ctx: MagicContext, stmt: string, setup: stri
     }
     if (sampler) samples = await sampler.stop();
   } catch (e) {
-    await sampler?.close();
     collectGarbage();
     const now = rssNow();
+    await sampler?.close();
     if (e instanceof TimeoutError) {
-      e.message += `; after a GC, RSS is ${mib(toMiB(now))} (${signed(toMiB(now - before))} on the ${mib(toMiB(before))} before %memit)`;
+      e.message += `; after a GC, RSS is ${mib(toMiB(now))} (${signed(toMiB(now - baseline))} on the baseline before the run)`;
     }
     throw e;
   }
@@ -256,10 +254,12 @@ export async function measureMemory(ctx: MagicContext, stmt: string, setup: stri
   let children: MemitResult['children'];
   if (samples && opts.children) children = { peak: toMiB(Math.max(0, ...samples.children)), samples: samples.children.length };
 
-  // Zero-filled buffers are mapped lazily: V8 accounts for them at once, the OS only when written.
+  // RSS can lag what V8 accounts for: zero-filled buffers are mapped lazily (the OS counts a page
+  // when it is first written), and memory that malloc kept from earlier frees (glibc keeps freed
+  // blocks under its mmap threshold, which grows up to 32 MiB) is reused without growing RSS.
   const bufferGrowth = Math.max(external.increment, arrayBuffers.increment);
   if (bufferGrowth > 8 && bufferGrowth > 2 * Math.max(rss.increment, 0) + 4) {
-    notes.push(`ArrayBuffers/external memory grew by ${bufferGrowth.toFixed(2)} MiB but RSS by only ${rss.increment.toFixed(2)} MiB: zero-filled buffers take physical memory only when their pages are first written.`);
+    notes.push(`ArrayBuffers/external memory grew by ${bufferGrowth.toFixed(2)} MiB but RSS by only ${rss.increment.toFixed(2)} MiB: zero-filled buffers take physical memory only when their pages are first written, and memory the allocator kept from earlier frees is reused without growing RSS.`);
   }
   if (sampled && method === 'hwm' && rss.increment - sampled.increment > 1) {
     notes.push(`A ${sampled.interval} s poller (memory_profiler's method) would have reported an increment of ${sampled.increment.toFixed(2)} MiB: it missed ${(rss.increment - sampled.increment).toFixed(2)} MiB of the peak.`);

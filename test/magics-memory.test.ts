@@ -69,6 +69,7 @@ test('%memit of a Float64Array(10,000,000): 76.3 MiB of ArrayBuffer at once; wri
   assert.match(String(bundle['text/html']), /<table[\s\S]*RSS[\s\S]*JS heap used[\s\S]*V8 external[\s\S]*ArrayBuffers/);
   // Zero-filled memory is mapped lazily: V8 accounts for it, the OS does not until it is written.
   assert.match(text, /zero-filled buffers take physical memory only when their pages are first written/);
+  await evalOk(k, 'delete globalThis.keep; gc(); gc();');
   const untouched = await memitJson('globalThis.keep = new Float64Array(10_000_000)');
   near(untouched.arrayBuffers.increment, truth, 0.05, 'ArrayBuffers increment');
   near(untouched.external.increment, truth, 0.05, 'external increment');
@@ -78,6 +79,7 @@ test('%memit of a Float64Array(10,000,000): 76.3 MiB of ArrayBuffer at once; wri
   const m = LINE.exec(line);
   assert.ok(m, line);
   near(Number(m[2]), truth, 0.05, 'RSS increment of the written array (memory_profiler\'s line)');
+  await evalOk(k, 'delete globalThis.keep; delete globalThis.keep2; gc(); gc();');
   const o = await memitJson('globalThis.keep3 = new Float64Array(10_000_000).fill(1)');
   near(o.increment, truth, 0.05, 'increment on the result object');
   near(o.rss.retained - o.rss.start, truth, 0.05, 'RSS still held after GC');
@@ -90,7 +92,6 @@ test('a 200 MB spike freed within 50 ms shows in the peak (exact VmHWM); the end
   assert.ok(o.increment * MiB >= 190e6, `peak only ${o.increment.toFixed(1)} MiB above the start`);
   assert.ok(o.increment * MiB <= 215e6, `peak ${o.increment.toFixed(1)} MiB above the start: more than the spike`);
   assert.ok(Math.abs(o.rss.end - o.rss.start) < 10, `the end (${o.rss.end.toFixed(1)}) is not back near the start (${o.rss.start.toFixed(1)})`);
-  assert.ok(o.runs[0].elapsed < 1, `the statement took ${o.runs[0].elapsed} s`);
   // A poller that only looks before and after (a 1 s interval here) sees none of it.
   const p = await memitJson('-i 1 await spike(100_000_000, 20)');
   assert.ok(p.increment * MiB >= 95e6, `exact peak ${p.increment}`);

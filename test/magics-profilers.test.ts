@@ -92,12 +92,12 @@ function fibm(n: number, memo = new Map<number, number>()): number {
 });
 
 test('%prun sampled: header, recursion counted once in cumtime, sorting and limits', async () => {
-  const rows = await json<Array<[string, number, number]>>('const p = %prun -r -q -s cumulative fib(30)\np.rows.map((x) => [x.label, x.cumtime, x.tottime])');
+  const rows = await json<Array<[string, number, number]>>('const p = %prun -r -q -s cumulative fib(32)\np.rows.map((x) => [x.label, x.cumtime, x.tottime])');
   const fib = rows.find(([l]) => l === 'cell-1:1(fib)')!;
   const top = rows.find(([l]) => /\(<cell>\)$/.test(l))!;
   assert.ok(fib[1] <= top[1] + 1e-9, 'cumtime of recursive fib is counted once, never above the statement');
   assert.ok(fib[1] > 0.5 * top[1], 'fib is most of the statement');
-  const limited = await k.client.execute('%prun -l 1 -s time fib(27)');
+  const limited = await k.client.execute('%prun -l 1 -s time fib(32)');
   const text = String(shown(limited)[0]['text/plain']);
   assert.match(text, /List reduced from \d+ to 1 due to restriction <"1">/);
   assert.match(text, /^\s+\d+ samples every 100 µs \([\d.]+ ms sampled\) in [\d.]+ seconds$/m);
@@ -106,7 +106,7 @@ test('%prun sampled: header, recursion counted once in cumtime, sorting and limi
 });
 
 test('%prun shows an HTML table, a flame graph and a top chart that compile with vega-lite 5', async () => {
-  const r = await k.client.execute('%prun fib(30)');
+  const r = await k.client.execute('%prun fib(32)');
   const bundles = shown(r);
   assert.ok(String(bundles[0]['text/html']).includes('filename:lineno(function)'));
   assert.ok(String(bundles[0]['text/html']).includes('cell-1:1(fib)'));
@@ -121,7 +121,7 @@ test('%prun shows an HTML table, a flame graph and a top chart that compile with
 });
 
 test('%prun -D writes a DevTools .cpuprofile naming the user functions; -T writes the text', async () => {
-  const r = await k.client.execute('%prun -q -D fib.cpuprofile -T fib.txt fib(28)');
+  const r = await k.client.execute('%prun -q -D fib.cpuprofile -T fib.txt fib(31)');
   assert.equal(r.reply.content.status, 'ok');
   const p = JSON.parse(readFileSync(join(dir, 'fib.cpuprofile'), 'utf8')) as { nodes: Array<{ id: number; callFrame: { functionName: string; url: string }; children?: number[] }>; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
   assert.ok(Array.isArray(p.nodes) && p.nodes.length > 1);

@@ -94,7 +94,7 @@ export function watchdog(ms: number, what: string, cleanups: Array<() => unknown
     if (fired) return;
     fired = true;
     process.stderr.write(`\n${what}: ${why}; stopping what the bench started\n`);
-    const hardExit = setTimeout(() => process.exit(2), 8000);
+    const hardExit = setTimeout(() => process.exit(2), 10_000);
     hardExit.unref();
     for (const c of cleanups) {
       try {

@@ -430,6 +430,8 @@ export interface SnapshotArrays {
 export interface TraceFrame {
   name: string;
   url: string;
+  /** V8's script id (0 for builtins); lets a caller name scripts the snapshot left unnamed. */
+  scriptId?: number;
   /** 1-based line and column of the function's start; 0 when unknown. */
   line: number;
   column: number;
@@ -496,12 +498,23 @@ export class HeapSnapshot {
     return this.a.strings[this.a.edgeNames[e]] ?? String(this.a.edgeNames[e]);
   }
 
-  /** Largest object id: objects first seen by a later snapshot of this process have larger ids. */
+  /**
+   * Largest id of a JS heap object. V8 numbers heap objects with odd ids, in the order a snapshot
+   * (of this process, any earlier one included) first sees them, so an object first seen after
+   * snapshot S has an id above S's maxId. Embedder (native) nodes get even ids derived from
+   * addresses and are left out.
+   */
   maxId(): number {
     let m = 0;
     const ids = this.a.nodeIds;
-    for (let i = 0; i < ids.length; i++) if (ids[i] > m) m = ids[i];
+    for (let i = 0; i < ids.length; i++) if (ids[i] & 1 && ids[i] > m) m = ids[i];
     return m;
+  }
+
+  /** Node `i` is a JS heap object first seen after a snapshot whose maxId() was `maxId`. */
+  isNewerThan(i: number, maxId: number): boolean {
+    const id = this.a.nodeIds[i];
+    return (id & 1) === 1 && id > maxId;
   }
 
   /** Every node's class (an index into `classes`). */
@@ -740,7 +753,7 @@ export class HeapSnapshot {
       const fi = tr.functionOf[t] * 6;
       const name = this.a.strings[tr.functionInfos[fi + 1]];
       if (name !== '(root)') {
-        frames.push({ name, url: this.a.strings[tr.functionInfos[fi + 2]] ?? '', line: tr.functionInfos[fi + 4], column: tr.functionInfos[fi + 5] });
+        frames.push({ name, url: this.a.strings[tr.functionInfos[fi + 2]] ?? '', scriptId: tr.functionInfos[fi + 3], line: tr.functionInfos[fi + 4], column: tr.functionInfos[fi + 5] });
       }
       t = tr.parent[t];
     }

@@ -22,16 +22,15 @@ import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CTRL, descendants, hrtimeMs, procStatus, VALS, type SamplerOptions, type WorkerSamples } from './memory.js';
 
-const data = workerData as SamplerOptions & { sab: SharedArrayBuffer; pid: number };
-const ctrl = new Int32Array(data.sab, 0, 4);
-const vals = new Float64Array(data.sab, 16, 4);
+// One thread serves every magic call in turn (starting a thread costs ~100 ms here): each call sends
+// 'configure' with its own shared memory and options, then 'begin' / 'arm' / 'stop', then 'reset'.
+const pid = (workerData as { pid: number }).pid;
+let data: SamplerOptions = { intervalMs: 0 };
+let ctrl = new Int32Array(4);
+let vals = new Float64Array(4);
 const port = parentPort!;
 
 let session: Session | undefined;
-if (data.heap) {
-  session = new Session();
-  session.connectToMainThread();
-}
 
 const linux = process.platform === 'linux';
 const t: number[] = [];
@@ -39,10 +38,10 @@ const rss: number[] = [];
 const heapUsed: number[] = [];
 const external: number[] = [];
 const children: number[] = [];
-const childPeaks: Record<number, number> = {};
+let childPeaks: Record<number, number> = {};
 let staleHeap = 0;
 let staleExternal = 0;
-let lastHeap = vals[VALS.HEAP];
+let lastHeap = 0;
 let heapInFlight = false;
 let lastSeq = -1;
 let seqChangedAt = hrtimeMs();
@@ -55,7 +54,7 @@ function sample(): void {
   const s = linux ? procStatus('self') : undefined;
   t.push(now);
   rss.push(s ? s.rss : process.memoryUsage.rss());
-  if (session) {
+  if (session && data.heap) {
     if (heapInFlight) staleHeap++;
     else {
       heapInFlight = true;
@@ -74,11 +73,11 @@ function sample(): void {
   external.push(vals[VALS.EXTERNAL]);
   if (data.children) {
     let sum = 0;
-    for (const pid of descendants(data.pid)) {
-      const c = procStatus(pid);
+    for (const child of descendants(pid)) {
+      const c = procStatus(child);
       if (!c) continue;
       sum += c.rss;
-      childPeaks[pid] = Math.max(childPeaks[pid] ?? 0, c.hwm);
+      childPeaks[child] = Math.max(childPeaks[child] ?? 0, c.hwm);
     }
     children.push(sum);
   }
@@ -100,11 +99,33 @@ function watchdog(): void {
     setTimeout(watchdog, Math.max(1, left));
     return;
   }
-  if (Atomics.compareExchange(ctrl, CTRL.WATCHDOG, 1, 3) === 1) process.kill(data.pid, 'SIGINT');
+  if (Atomics.compareExchange(ctrl, CTRL.WATCHDOG, 1, 3) === 1) process.kill(pid, 'SIGINT');
 }
 
-port.on('message', (m: { type: string }) => {
-  if (m.type === 'begin') {
+function stopLoop(): void {
+  running = false;
+  if (timer) clearTimeout(timer);
+  timer = undefined;
+}
+
+port.on('message', (m: { type: string; sab?: SharedArrayBuffer; options?: SamplerOptions }) => {
+  if (m.type === 'configure') {
+    stopLoop();
+    data = m.options!;
+    ctrl = new Int32Array(m.sab!, 0, 4);
+    vals = new Float64Array(m.sab!, 16, 4);
+    lastHeap = vals[VALS.HEAP];
+    heapInFlight = false;
+    lastSeq = -1;
+    childPeaks = {};
+    if (data.heap && !session) {
+      session = new Session();
+      session.connectToMainThread();
+    }
+    port.postMessage({ type: 'configured' });
+  } else if (m.type === 'reset') {
+    stopLoop();
+  } else if (m.type === 'begin') {
     t.length = rss.length = heapUsed.length = external.length = children.length = 0;
     staleHeap = staleExternal = 0;
     if (data.intervalMs > 0) {
@@ -115,8 +136,7 @@ port.on('message', (m: { type: string }) => {
   } else if (m.type === 'arm') {
     watchdog();
   } else if (m.type === 'stop') {
-    running = false;
-    if (timer) clearTimeout(timer);
+    stopLoop();
     if (data.intervalMs > 0) sample(); // the last reading, as memory_profiler takes one when the statement returns
     const samples: WorkerSamples = {
       t: Float64Array.from(t),
@@ -128,7 +148,6 @@ port.on('message', (m: { type: string }) => {
       staleExternal,
       childPeaks,
     };
-    session?.disconnect();
     port.postMessage({ type: 'samples', samples }, [samples.t.buffer, samples.rss.buffer, samples.heapUsed.buffer, samples.external.buffer, samples.children.buffer]);
   }
 });

@@ -238,6 +238,35 @@ export class TimeoutError extends Error {
 }
 
 const WORKER_URL = new URL('./memory-sampler.js', import.meta.url);
+/** The sampler thread between magic calls (unref'd: it never keeps the process alive). */
+let idleWorker: Worker | undefined;
+
+/** The next message of `type` from the worker; rejects if it errors or exits first. */
+function reply<T = unknown>(worker: Worker, type: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onMessage = (m: { type: string }): void => {
+      if (m.type !== type) return;
+      done();
+      resolve(m as T);
+    };
+    const onError = (e: unknown): void => {
+      done();
+      reject(e);
+    };
+    const onExit = (code: number): void => {
+      done();
+      reject(new Error(`the sampler thread exited (${code})`));
+    };
+    const done = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
 
 /**
  * A worker thread that samples memory while the main thread runs user code (busy or not), and
@@ -255,6 +284,7 @@ export class MemorySampler {
   private consumed = false;
   private stopped = false;
   private closed = false;
+  private broken = false;
 
   private worker!: Worker;
 
@@ -263,14 +293,24 @@ export class MemorySampler {
   static async start(options: SamplerOptions): Promise<MemorySampler> {
     const s = new MemorySampler(options);
     s.publishExternal();
-    const worker = new Worker(WORKER_URL, { workerData: { sab: s.sab, pid: process.pid, ...options }, stdout: false, stderr: false });
+    // Reuse the idle sampler thread when there is one (a nested magic gets a thread of its own).
+    let worker = idleWorker;
+    idleWorker = undefined;
+    if (!worker) {
+      worker = new Worker(WORKER_URL, { workerData: { pid: process.pid }, stdout: false, stderr: false });
+      worker.unref();
+      await reply(worker, 'ready');
+    }
     s.worker = worker;
-    worker.unref();
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: { type: string }) => (m.type === 'ready' ? resolve() : reject(new Error(`sampler: ${JSON.stringify(m)}`))));
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the sampler thread exited (${code})`)));
-    });
+    try {
+      const configured = reply(worker, 'configured');
+      worker.postMessage({ type: 'configure', sab: s.sab, options });
+      await configured;
+    } catch (e) {
+      s.broken = true;
+      await s.close();
+      throw e;
+    }
     if (options.external) {
       // The main thread writes V8's external memory into shared memory whenever its event loop
       // turns (every interval while the statement awaits; not while it computes — external memory
@@ -343,21 +383,26 @@ export class MemorySampler {
     this.restoreSigint();
     if (this.publisher) clearInterval(this.publisher);
     this.publishExternal();
-    const result = new Promise<WorkerSamples>((resolve, reject) => {
-      this.worker.once('message', (m: { type: string; samples: WorkerSamples }) => resolve(m.samples));
-      this.worker.once('error', reject);
-    });
+    const result = reply<{ samples: WorkerSamples }>(this.worker, 'samples');
     this.worker.postMessage({ type: 'stop' });
-    return result;
+    try {
+      return (await result).samples;
+    } catch (e) {
+      this.broken = true;
+      throw e;
+    }
   }
 
-  /** End the thread (idempotent; also the error path). */
+  /** Done with the thread: it goes back to idle for the next call, or ends (idempotent; also the error path). */
   async close(): Promise<void> {
     this.restoreSigint();
     if (this.publisher) clearInterval(this.publisher);
     if (this.closed) return;
     this.closed = true;
-    await this.worker.terminate();
+    if (!this.broken && !idleWorker) {
+      this.worker.postMessage({ type: 'reset' });
+      idleWorker = this.worker;
+    } else await this.worker.terminate();
   }
 
   private restoreSigint(): void {

@@ -1,0 +1,355 @@
+// What %%leaks concludes from its snapshots: the classes that grew on every iteration, by how
+// much (count, self bytes, retained bytes), the path that keeps a new instance alive, what a
+// closure captures, and where the surviving objects were allocated. Pure functions over parsed
+// snapshots; they run in the heap worker, away from the heap being measured.
+import { displayFile } from './sources.js';
+import { formatPath, type HeapSnapshot, type PathStep, type TraceFrame } from './heapsnapshot.js';
+
+/** What is kept of each snapshot of the series: per-class totals. */
+export interface SeriesPoint {
+  counts: Map<string, { count: number; size: number; internal: boolean }>;
+  maxId: number;
+  nodeCount: number;
+  totalSize: number;
+}
+
+export interface AllocationSite {
+  /** `cell-3:2(makeHandler)`: the innermost frame in user code (a cell or a file outside node_modules). */
+  site: string;
+  /** The innermost frame when it is not the site itself (`node:events:…(_addListener)`). */
+  via?: string;
+  count: number;
+  share: number;
+}
+
+export interface LeakRow {
+  cls: string;
+  internal: boolean;
+  /** Instances after the baseline and after each iteration. */
+  counts: number[];
+  /** Self bytes after the baseline and after each iteration. */
+  sizes: number[];
+  countPerIteration: number;
+  bytesPerIteration: number;
+  retainedPerIteration: number;
+  /** Instances allocated during the runs that are still alive. */
+  newObjects: number;
+  path: string;
+  pathSteps?: PathStep[];
+  allocatedAt: AllocationSite[];
+  /** For closures: the variables the example instance's scope holds, largest first. */
+  captures?: Array<{ name: string; cls: string; size: number }>;
+  example?: { id: number; selfSize: number; retainedSize: number };
+}
+
+export interface SiteRow {
+  site: string;
+  via?: string;
+  bytesPerIteration: number;
+  countPerIteration: number;
+}
+
+export interface LeakReport {
+  iterations: number;
+  rows: LeakRow[];
+  /** Grown V8-internal classes not in `rows` (shown with -a). */
+  hiddenInternal: number;
+  sites: SiteRow[];
+  samplingInterval?: number;
+  tracked: boolean;
+  notes: string[];
+  timings: { parseMs: number[]; analyzeMs: number };
+  baseline: { nodeCount: number; totalSize: number };
+}
+
+/** A sampling heap profile as the inspector returns it. */
+export interface SamplingProfile {
+  head: SamplingNode;
+  samples: Array<{ size: number; nodeId: number; ordinal: number }>;
+}
+
+export interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number; scriptId: string };
+  selfSize: number;
+  id: number;
+  children: SamplingNode[];
+}
+
+let packageDistUrl = '';
+
+/** Names for scripts an allocation stack leaves unnamed (evaluated cells): by script id. */
+export interface ScriptNames {
+  urls: Map<number, string>;
+  /** For an unnamed script not in `urls`: the cell being measured, whose runs compile anew. */
+  fallback?: string;
+}
+
+export function nameFrames(frames: TraceFrame[], names: ScriptNames | undefined): TraceFrame[] {
+  if (!names) return frames;
+  return frames.map((f) => {
+    if (f.url || !f.scriptId || f.scriptId <= 0) return f;
+    const url = names.urls.get(f.scriptId) ?? names.fallback;
+    return url ? { ...f, url } : f;
+  });
+}
+/** dist/ of tsprof: frames from the kernel itself are never an allocation site. */
+export function setPackageDistUrl(url: string): void {
+  packageDistUrl = url;
+}
+
+function isUserUrl(url: string): boolean {
+  if (url.startsWith('cell-')) return true;
+  if (url.startsWith('file://') || url.startsWith('/')) return !url.includes('/node_modules/') && !(packageDistUrl && url.startsWith(packageDistUrl));
+  return false;
+}
+
+/** `cell-3:2(makeHandler)`; line is 1-based (the function's first line). */
+export function siteLabel(name: string, url: string, line: number): string {
+  const fn = name || (url.startsWith('cell-') && line <= 1 ? '<cell>' : '(anonymous)');
+  return `${displayFile(url)}:${line}(${fn})`;
+}
+
+/**
+ * The user frame an allocation is charged to, and the innermost frame when that differs. Only
+ * stacks that pass through a cell count: everything else is the kernel (or Node) at work.
+ */
+export function chooseSite(frames: TraceFrame[]): { site: string; via?: string } | undefined {
+  const real = frames.filter((f) => f.url || f.name);
+  if (!real.some((f) => f.url.startsWith('cell-'))) return undefined;
+  const user = real.find((f) => isUserUrl(f.url));
+  const leaf = real[0];
+  const leafLabel = siteLabel(leaf.name, leaf.url, leaf.line);
+  if (!user) return { site: leafLabel };
+  const site = siteLabel(user.name, user.url, user.line);
+  return user === leaf ? { site } : { site, via: leafLabel };
+}
+
+/** Strictly increasing at every step. */
+function increasing(xs: number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (!(xs[i] > xs[i - 1])) return false;
+  return xs.length > 1;
+}
+
+/**
+ * Per-class retained size: the sum of the retained sizes of the class's instances that no other
+ * instance of the same class dominates (DevTools' "retained size" of a constructor group).
+ */
+export function classRetained(snap: HeapSnapshot, dom: { idom: Int32Array; retained: Float64Array }): Map<string, number> {
+  const n = snap.nodeCount;
+  const { idom, retained } = dom;
+  const first = new Uint32Array(n + 1);
+  for (let v = 1; v < n; v++) if (idom[v] >= 0) first[idom[v] + 1]++;
+  for (let v = 0; v < n; v++) first[v + 1] += first[v];
+  const fill = first.slice(0, n);
+  const children = new Uint32Array(first[n]);
+  for (let v = 1; v < n; v++) if (idom[v] >= 0) children[fill[idom[v]]++] = v;
+  const { classOf, classes } = snap.classes();
+  const active = new Int32Array(classes.length);
+  const sums = new Float64Array(classes.length);
+  const stack = new Uint32Array(n);
+  const cursor = new Uint32Array(n);
+  let sp = 0;
+  const enter = (v: number): void => {
+    const c = classOf[v];
+    if (active[c] === 0) sums[c] += retained[v];
+    active[c]++;
+    stack[sp] = v;
+    cursor[sp] = first[v];
+    sp++;
+  };
+  enter(0);
+  while (sp > 0) {
+    const v = stack[sp - 1];
+    if (cursor[sp - 1] < first[v + 1]) enter(children[cursor[sp - 1]++]);
+    else {
+      active[classOf[v]]--;
+      sp--;
+    }
+  }
+  const out = new Map<string, number>();
+  classes.forEach((c, k) => out.set(c.name, (out.get(c.name) ?? 0) + sums[k]));
+  return out;
+}
+
+export function seriesPoint(snap: HeapSnapshot): SeriesPoint {
+  const { classOf, classes } = snap.classes();
+  const counts = new Map<string, { count: number; size: number; internal: boolean }>();
+  const cnt = new Float64Array(classes.length);
+  const size = new Float64Array(classes.length);
+  let total = 0;
+  const self = snap.a.selfSizes;
+  for (let i = 0; i < snap.nodeCount; i++) {
+    cnt[classOf[i]]++;
+    size[classOf[i]] += self[i];
+    total += self[i];
+  }
+  classes.forEach((c, k) => {
+    if (c.name !== '(root)') counts.set(c.name, { count: cnt[k], size: size[k], internal: c.internal });
+  });
+  return { counts, maxId: snap.maxId(), nodeCount: snap.nodeCount, totalSize: total };
+}
+
+export interface AnalyzeInput {
+  iterations: number;
+  series: SeriesPoint[];
+  firstRetained: Map<string, number>;
+  last: HeapSnapshot;
+  profile?: SamplingProfile;
+  /** Only samples with a larger ordinal were taken during the iterations. */
+  minOrdinal: number;
+  samplingInterval?: number;
+  limit: number;
+  showInternal: boolean;
+  parseMs: number[];
+  scriptNames?: ScriptNames;
+}
+
+/** Sampling profile → surviving allocations per site, per iteration (estimates). */
+export function samplingSites(profile: SamplingProfile, minOrdinal: number, interval: number, iterations: number): SiteRow[] {
+  const parent = new Map<number, SamplingNode | undefined>();
+  const byId = new Map<number, SamplingNode>();
+  const walk = (node: SamplingNode, up: SamplingNode | undefined): void => {
+    byId.set(node.id, node);
+    parent.set(node.id, up);
+    for (const c of node.children) walk(c, node);
+  };
+  walk(profile.head, undefined);
+  const siteOf = new Map<number, { site: string; via?: string } | undefined>();
+  const siteFor = (id: number): { site: string; via?: string } | undefined => {
+    if (siteOf.has(id)) return siteOf.get(id);
+    const frames: TraceFrame[] = [];
+    for (let n = byId.get(id); n; n = parent.get(n.id)) {
+      const f = n.callFrame;
+      if (f.functionName === '(root)') continue;
+      frames.push({ name: f.functionName, url: f.url, line: f.lineNumber + 1, column: f.columnNumber + 1 });
+    }
+    const s = chooseSite(frames);
+    siteOf.set(id, s);
+    return s;
+  };
+  const rows = new Map<string, SiteRow>();
+  for (const s of profile.samples) {
+    if (s.ordinal <= minOrdinal) continue;
+    const site = siteFor(s.nodeId);
+    if (!site) continue;
+    // V8 scales each sample by 1 / (1 - e^(-size/interval)): the allocations it stands for.
+    const weight = 1 / (1 - Math.exp(-s.size / interval));
+    const key = `${site.site}\u0000${site.via ?? ''}`;
+    const row = rows.get(key) ?? { site: site.site, via: site.via, bytesPerIteration: 0, countPerIteration: 0 };
+    row.bytesPerIteration += (s.size * weight) / iterations;
+    row.countPerIteration += weight / iterations;
+    rows.set(key, row);
+  }
+  return [...rows.values()].sort((a, b) => b.bytesPerIteration - a.bytesPerIteration);
+}
+
+export function analyzeLeaks(input: AnalyzeInput): LeakReport {
+  const t0 = performance.now();
+  const { series, iterations: N, last } = input;
+  const notes: string[] = [];
+  const base = series[0];
+  const final = series[series.length - 1];
+  // Classes that grew on every iteration: count or self size strictly increasing.
+  const grown: string[] = [];
+  for (const [cls, fin] of final.counts) {
+    if (cls === '(root)') continue;
+    const counts = series.map((p) => p.counts.get(cls)?.count ?? 0);
+    const sizes = series.map((p) => p.counts.get(cls)?.size ?? 0);
+    if ((increasing(counts) || increasing(sizes)) && fin.size > (base.counts.get(cls)?.size ?? 0)) grown.push(cls);
+  }
+  const rows: LeakRow[] = [];
+  if (grown.length) {
+    const dom = last.dominators();
+    const lastRetained = classRetained(last, dom);
+    const paths = last.shortestPaths();
+    const { classOf, classes } = last.classes();
+    const grownIdx = new Set<number>();
+    classes.forEach((c, k) => {
+      if (grown.includes(c.name)) grownIdx.add(k);
+    });
+    // New instances (object ids past the baseline's) of each grown class, and allocation sites
+    // of the ones the tracked iteration allocated.
+    const example = new Map<number, number>();
+    const newCount = new Map<number, number>();
+    const sites = new Map<number, Map<string, AllocationSite>>();
+    const siteMemo = new Map<number, { site: string; via?: string } | undefined>();
+    const ids = last.a.nodeIds;
+    const traces = last.a.traces;
+    for (let i = 0; i < last.nodeCount; i++) {
+      const c = classOf[i];
+      if (!grownIdx.has(c) || !last.isNewerThan(i, base.maxId)) continue;
+      newCount.set(c, (newCount.get(c) ?? 0) + 1);
+      if (paths.dist[i] >= 0) {
+        const prev = example.get(c);
+        // The newest instance that a strong path reaches, preferring one with an allocation stack.
+        const traced = (k: number): boolean => Boolean(traces && traces.nodeTrace[k]);
+        if (prev === undefined || (traced(i) && !traced(prev)) || (traced(i) === traced(prev) && ids[i] > ids[prev])) example.set(c, i);
+      }
+      if (traces && traces.nodeTrace[i]) {
+        const t = traces.nodeTrace[i];
+        let s = siteMemo.get(t);
+        if (!siteMemo.has(t)) {
+          s = chooseSite(nameFrames(last.allocationStack(i), input.scriptNames));
+          siteMemo.set(t, s);
+        }
+        if (s) {
+          const m = sites.get(c) ?? new Map<string, AllocationSite>();
+          const key = `${s.site}\u0000${s.via ?? ''}`;
+          const row = m.get(key) ?? { site: s.site, via: s.via, count: 0, share: 0 };
+          row.count++;
+          m.set(key, row);
+          sites.set(c, m);
+        }
+      }
+    }
+    for (const cls of grown) {
+      const k = classes.findIndex((c) => c.name === cls);
+      const counts = series.map((p) => p.counts.get(cls)?.count ?? 0);
+      const sizes = series.map((p) => p.counts.get(cls)?.size ?? 0);
+      const internal = final.counts.get(cls)?.internal ?? false;
+      let ex = example.get(k);
+      if (ex === undefined && k >= 0) {
+        // Size grew without new instances: show the largest instance.
+        let best = -1;
+        for (let i = 0; i < last.nodeCount; i++) if (classOf[i] === k && paths.dist[i] >= 0 && (best < 0 || last.selfSize(i) > last.selfSize(best))) best = i;
+        if (best >= 0) ex = best;
+      }
+      const steps = ex !== undefined ? last.pathTo(ex, paths) : undefined;
+      const siteMap = sites.get(k);
+      const total = siteMap ? [...siteMap.values()].reduce((a, s) => a + s.count, 0) : 0;
+      const allocatedAt = siteMap ? [...siteMap.values()].sort((a, b) => b.count - a.count).map((s) => ({ ...s, share: s.count / total })) : [];
+      const isClosure = ex !== undefined && last.type(ex) === 'closure';
+      rows.push({
+        cls,
+        internal,
+        counts,
+        sizes,
+        countPerIteration: (counts[N] - counts[0]) / N,
+        bytesPerIteration: (sizes[N] - sizes[0]) / N,
+        retainedPerIteration: ((lastRetained.get(cls) ?? 0) - (input.firstRetained.get(cls) ?? 0)) / N,
+        newObjects: newCount.get(k) ?? 0,
+        path: formatPath(steps),
+        pathSteps: steps,
+        allocatedAt,
+        captures: isClosure ? last.captures(ex!, dom.retained).sort((a, b) => b.size - a.size) : undefined,
+        example: ex !== undefined ? { id: last.id(ex), selfSize: last.selfSize(ex), retainedSize: dom.retained[ex] } : undefined,
+      });
+    }
+  }
+  rows.sort((a, b) => b.retainedPerIteration - a.retainedPerIteration || b.bytesPerIteration - a.bytesPerIteration || b.countPerIteration - a.countPerIteration);
+  const visible = input.showInternal ? rows : rows.filter((r) => !r.internal);
+  const hiddenInternal = rows.length - visible.length;
+  const sites = input.profile && input.samplingInterval ? samplingSites(input.profile, input.minOrdinal, input.samplingInterval, N) : [];
+  if (!last.a.traces) notes.push('allocation sites per class need the last run tracked (skipped); the site table below is from sampling');
+  return {
+    iterations: N,
+    rows: visible.slice(0, input.limit),
+    hiddenInternal,
+    sites,
+    samplingInterval: input.samplingInterval,
+    tracked: Boolean(last.a.traces),
+    notes,
+    timings: { parseMs: input.parseMs, analyzeMs: performance.now() - t0 },
+    baseline: { nodeCount: base.nodeCount, totalSize: base.totalSize },
+  };
+}
