@@ -52,7 +52,7 @@ const TINY_S = 10e-9;
 const TOLERANCE = 0.15;
 const SPIN_SPREAD_TARGET = 0.05;
 /** A round counts as quiet when the kernel's JS thread waited less than this share of the time for a CPU. */
-const QUIET_WAIT = 0.03;
+const QUIET_WAIT = 0.1;
 
 interface TimeitFields { loops: number; repeat: number; average: number; stdev: number; median: number; best: number; worst: number; timings: number[] }
 interface RoundResult {

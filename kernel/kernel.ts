@@ -1,6 +1,6 @@
 // The dispatcher: one handler per msg_type, as ipykernel's kernelbase does. Shell requests run
 // one at a time in arrival order; each is wrapped in busy/idle status on iopub.
-import { writeSync } from 'node:fs';
+import { log } from './log.js';
 import { newHeader } from './wire/header.js';
 import {
   replyType,
@@ -22,9 +22,7 @@ export interface KernelDeps {
   shutdown: () => Promise<never>;
 }
 
-export const log = (line: string): void => {
-  writeSync(2, `[tsprof] ${line}\n`);
-};
+export { log };
 
 export class Kernel {
   private readonly queue: Message[] = [];

@@ -1,53 +1,67 @@
 // Kernel process entry: read the connection file, start the I/O thread, wire the session.
+//
+// The I/O thread starts first, before the evaluator's modules load, so the sockets are bound (and
+// kernel_info answered by the I/O thread) while the rest of the kernel is still loading; requests
+// that arrive meanwhile wait in order.
 import { randomUUID } from 'node:crypto';
-import { init as initLexer } from 'es-module-lexer';
 import { readConnectionFile } from './wire/connection.js';
 import { newHeader } from './wire/header.js';
-import type { Header } from './wire/message.js';
+import type { Header, Message } from './wire/message.js';
 import { IoBridge } from './io/bridge.js';
 import { kernelInfo } from './info.js';
-import { Kernel, log } from './kernel.js';
-import { createLanguageService } from './language/index.js';
-import { KernelSession } from './session/session.js';
-import { captureProcessStreams, fastConsole } from './session/output.js';
-import { installGuards } from './session/guards.js';
-import { installMagics } from '../magics/index.js';
+import { log } from './log.js';
 
 export async function runKernel(connectionFile: string): Promise<void> {
   const connection = readConnectionFile(connectionFile);
   const sessionId = randomUUID();
   const info = kernelInfo();
+
+  let onRequest: (channel: 'shell' | 'control' | 'stdin', msg: Message) => void;
+  const early: Array<['shell' | 'control' | 'stdin', Message]> = [];
+  onRequest = (channel, msg) => void early.push([channel, msg]);
+  let exit: (code: number) => never = (code) => process.exit(code);
+  const bridge = new IoBridge({ connection, kernelInfo: info, session: sessionId }, (channel, msg) => onRequest(channel, msg), (error) => {
+    log(`I/O thread failed: ${error}`);
+    exit(1);
+  });
+
+  const [{ init: initLexer }, { Kernel }, { createLanguageService }, { KernelSession }, { captureProcessStreams, fastConsole }, { installGuards }, { installMagics }] = await Promise.all([
+    import('es-module-lexer'),
+    import('./kernel.js'),
+    import('./language/index.js'),
+    import('./session/session.js'),
+    import('./session/output.js'),
+    import('./session/guards.js'),
+    import('../magics/index.js'),
+  ]);
   await initLexer();
 
-  let bridge: IoBridge | undefined;
   const session = new KernelSession({
     baseDir: process.cwd(),
     publish: (parent: Header, msgType: string, content: unknown) =>
-      bridge?.send({ channel: 'iopub', identities: [Buffer.from(msgType)], header: newHeader(msgType, sessionId), parent_header: parent, metadata: {}, content }),
+      bridge.send({ channel: 'iopub', identities: [Buffer.from(msgType)], header: newHeader(msgType, sessionId), parent_header: parent, metadata: {}, content }),
   });
   const language = createLanguageService(session.evaluator);
   installMagics(session, language);
-  const realExit = installGuards((cell, error, kind) => session.reportAsyncError(cell, error, kind), log);
+  exit = installGuards((cell, error, kind) => session.reportAsyncError(cell, error, kind), log);
 
   const kernel = new Kernel({
     session,
     language,
     kernelInfo: info,
     sessionId,
-    send: (...msgs) => bridge?.send(...msgs),
+    send: (...msgs) => bridge.send(...msgs),
     shutdown: async () => {
       session.streams.flush();
-      await bridge?.close();
-      return realExit(0);
+      await bridge.close();
+      return exit(0);
     },
   });
 
-  bridge = new IoBridge({ connection, kernelInfo: info, session: sessionId }, (channel, msg) => kernel.onRequest(channel, msg), (error) => {
-    log(`I/O thread failed: ${error}`);
-    realExit(1);
-  });
   await bridge.bound;
   captureProcessStreams(session.streams);
   fastConsole(session.streams);
+  onRequest = (channel, msg) => kernel.onRequest(channel, msg);
+  for (const [channel, msg] of early.splice(0)) kernel.onRequest(channel, msg);
   log(`kernel ready on ${connection.transport}://${connection.ip} (pid ${process.pid})`);
 }

@@ -103,7 +103,8 @@ function allocatedAt(r: LeakRow): string {
 
 function pathCell(r: LeakRow): string {
   const caps = r.captures?.length ? ` [captures ${r.captures.slice(0, 3).map((c) => `${c.name}: ${c.cls} ${formatBytes(c.size)}`).join(', ')}]` : '';
-  return `${r.path}${caps}`;
+  const share = r.pathShare !== undefined && r.pathShare < 0.9 ? ` (${Math.round(r.pathShare * 100)}% of new ones)` : '';
+  return `${r.path}${caps}${share}`;
 }
 
 function timingLine(t: LeakTimings): string {

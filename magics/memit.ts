@@ -289,7 +289,9 @@ change the exact peak: it shows what a poller at that interval (memory_profiler'
 have reported. Where clear_refs cannot be written (not Linux, or not permitted), the peak falls back to
 that sampler (every -i, default 10 ms) and the output says so.
 -c adds the RSS of descendant processes, sampled every -i seconds. -t stops a synchronous statement
-when the time is up; a statement that is awaiting is abandoned (timers it set may still run later).
+when the time is up (the sampler thread sends SIGINT; Node's watchdog ends the script) and abandons one
+that is awaiting (timers it set may still run later); like the kernel's interrupt, it cannot stop code
+that computes forever after an await.
 Zero-filled buffers (new Float64Array(n)) are counted by V8 at once but take RSS only when written.`,
   async run(ctx, call) {
     const { opts, rest } = parseOptions(call.args, OPTIONS, 'memit');

@@ -346,6 +346,13 @@ async function serve(requests: number, concurrency = 10) {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { t: number[]; rss: number[]; markers: Marker[] };
   assert.equal(saved.t.length, p.samples);
   assert.equal(saved.markers.length, 200);
+  // Shown: with many markers the chart draws bands and rules without labels; it compiles and renders.
+  const r = await k.client.execute('%mprof -f handle await serve(50)');
+  assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
+  const chart = shown(r).find((d) => d[VEGALITE_MIME]);
+  assert.ok(chart, 'a chart bundle');
+  assert.match(await renderSvg(chart[VEGALITE_MIME] as VegaLiteSpec), /^<svg/);
+  assert.match(String(shown(r)[0]['text/plain']), /handle: 50 calls/);
   await evalOk(k, 'cache.length = 0; gc(); gc();');
 });
 

@@ -99,7 +99,13 @@ async function receive(name: 'shell' | 'control' | 'stdin', socket: zmq.Router):
       continue;
     }
     if (name === 'control') onControl(msg);
-    else {
+    else if (name === 'shell' && msg.header.msg_type === 'kernel_info_request') {
+      // Static information: answered here, so it comes back at once even while a cell runs or the
+      // evaluator is still loading.
+      status(msg, 'busy');
+      reply(msg, 'shell', kernelInfo);
+      status(msg, 'idle');
+    } else {
       if (name === 'shell' && msg.header.msg_type === 'execute_request') unanswered.set(msg.header.msg_id, msg);
       toMain({ kind: 'request', channel: name, msg });
     }

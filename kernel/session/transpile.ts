@@ -65,9 +65,15 @@ export class TranspileError extends Error {
 /** The hidden runtime object transpiled code calls into (see runtime.ts). */
 export const RUNTIME = '__tsprof';
 
+/** Re-run cells (and benchmarks' repeated executes) skip the transpiler: JS by TypeScript source. */
+const cache = new Map<string, string>();
+const CACHE_LIMIT = 256;
+
 export function transpileCell(code: string, url: string): TranspiledCell {
   let js: string;
   lineMaps.delete(url);
+  const cached = cache.get(code);
+  if (cached !== undefined) return { js: `${cached}\n//# sourceURL=${url}`, url };
   if (NEEDS_TYPESCRIPT.test(code)) {
     const out = transpileWithTypeScript(code, url);
     lineMaps.set(url, out.lineMap);
@@ -87,6 +93,8 @@ export function transpileCell(code: string, url: string): TranspiledCell {
     throw new TranspileError(message, err.loc?.line, err.loc?.column);
   }
   js = guardTopLevelAwaits(rewriteModuleSyntax(js));
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(code, js);
   return { js: `${js}\n//# sourceURL=${url}`, url };
 }
 

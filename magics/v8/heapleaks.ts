@@ -35,6 +35,8 @@ export interface LeakRow {
   /** Instances allocated during the runs that are still alive. */
   newObjects: number;
   path: string;
+  /** The share of new instances (a sample of them) whose path has the shape shown. */
+  pathShare?: number;
   pathSteps?: PathStep[];
   allocatedAt: AllocationSite[];
   /** For closures: the variables the example instance's scope holds, largest first. */
@@ -105,6 +107,7 @@ function isUserUrl(url: string): boolean {
 
 /** `cell-3:2(makeHandler)`; line is 1-based (the function's first line). */
 export function siteLabel(name: string, url: string, line: number): string {
+  if (!url) return `${name || '(anonymous)'} (native)`;
   const fn = name || (url.startsWith('cell-') && line <= 1 ? '<cell>' : '(anonymous)');
   return `${displayFile(url)}:${line}(${fn})`;
 }
@@ -243,6 +246,59 @@ export function samplingSites(profile: SamplingProfile, minOrdinal: number, inte
   return [...rows.values()].sort((a, b) => b.bytesPerIteration - a.bytesPerIteration);
 }
 
+/**
+ * The instance to show a path for: among new instances (a sample of at most 400), the most common
+ * path shape (edge kinds and names, element indices ignored, and the class of each holder) wins,
+ * and within it the instance with an allocation stack, then the largest retained size, then the
+ * newest. One odd instance (a temporary the kernel held) then does not stand for the growth.
+ */
+function representative(snap: HeapSnapshot, list: number[], paths: { parentEdge: Int32Array; parentNode: Int32Array }, retained: Float64Array): { node: number; share: number } {
+  const { classOf } = snap.classes();
+  const { edgeTypes, edgeNames } = snap.a;
+  const element = snap.et.element;
+  const hidden = snap.et.hidden;
+  const traces = snap.a.traces;
+  const step = Math.max(1, Math.floor(list.length / 400));
+  // Internal edges into a Map's or Set's table are named by slot number: ignore it like an index.
+  const numericMemo = new Map<number, boolean>();
+  const numeric = (nameIndex: number): boolean => {
+    let v = numericMemo.get(nameIndex);
+    if (v === undefined) numericMemo.set(nameIndex, (v = /^\d+$/.test(snap.a.strings[nameIndex] ?? '')));
+    return v;
+  };
+  const groups = new Map<string, { count: number; best: number }>();
+  let sampled = 0;
+  const better = (a: number, b: number): boolean => {
+    const ta = traces ? traces.nodeTrace[a] > 0 : false;
+    const tb = traces ? traces.nodeTrace[b] > 0 : false;
+    if (ta !== tb) return ta;
+    if (retained[a] !== retained[b]) return retained[a] > retained[b];
+    return snap.id(a) > snap.id(b);
+  };
+  for (let j = 0; j < list.length; j += step) {
+    const i = list[j];
+    sampled++;
+    const parts: number[] = [];
+    for (let cur = i, depth = 0; cur > 0 && depth < 64; depth++) {
+      const e = paths.parentEdge[cur];
+      if (e < 0) break;
+      const t = edgeTypes[e];
+      parts.push(t, t === element || t === hidden || numeric(edgeNames[e]) ? -1 : edgeNames[e], classOf[paths.parentNode[cur]]);
+      cur = paths.parentNode[cur];
+    }
+    const sig = parts.join(',');
+    const g = groups.get(sig);
+    if (!g) groups.set(sig, { count: 1, best: i });
+    else {
+      g.count++;
+      if (better(i, g.best)) g.best = i;
+    }
+  }
+  let top: { count: number; best: number } | undefined;
+  for (const g of groups.values()) if (!top || g.count > top.count || (g.count === top.count && better(g.best, top.best))) top = g;
+  return { node: top!.best, share: top!.count / sampled };
+}
+
 export function analyzeLeaks(input: AnalyzeInput): LeakReport {
   const t0 = performance.now();
   const { series, iterations: N, last } = input;
@@ -269,21 +325,19 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
     });
     // New instances (object ids past the baseline's) of each grown class, and allocation sites
     // of the ones the tracked iteration allocated.
-    const example = new Map<number, number>();
+    const candidates = new Map<number, number[]>();
     const newCount = new Map<number, number>();
     const sites = new Map<number, Map<string, AllocationSite>>();
     const siteMemo = new Map<number, { site: string; via?: string } | undefined>();
-    const ids = last.a.nodeIds;
     const traces = last.a.traces;
     for (let i = 0; i < last.nodeCount; i++) {
       const c = classOf[i];
       if (!grownIdx.has(c) || !last.isNewerThan(i, base.maxId)) continue;
       newCount.set(c, (newCount.get(c) ?? 0) + 1);
       if (paths.dist[i] >= 0) {
-        const prev = example.get(c);
-        // The newest instance that a strong path reaches, preferring one with an allocation stack.
-        const traced = (k: number): boolean => Boolean(traces && traces.nodeTrace[k]);
-        if (prev === undefined || (traced(i) && !traced(prev)) || (traced(i) === traced(prev) && ids[i] > ids[prev])) example.set(c, i);
+        const list = candidates.get(c) ?? [];
+        list.push(i);
+        candidates.set(c, list);
       }
       if (traces && traces.nodeTrace[i]) {
         const t = traces.nodeTrace[i];
@@ -302,12 +356,15 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
         }
       }
     }
+    const example = new Map<number, { node: number; share: number }>();
+    for (const [c, list] of candidates) example.set(c, representative(last, list, paths, dom.retained));
     for (const cls of grown) {
       const k = classes.findIndex((c) => c.name === cls);
       const counts = series.map((p) => p.counts.get(cls)?.count ?? 0);
       const sizes = series.map((p) => p.counts.get(cls)?.size ?? 0);
       const internal = final.counts.get(cls)?.internal ?? false;
-      let ex = example.get(k);
+      const rep = example.get(k);
+      let ex = rep?.node;
       if (ex === undefined && k >= 0) {
         // Size grew without new instances: show the largest instance.
         let best = -1;
@@ -329,6 +386,7 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
         retainedPerIteration: ((lastRetained.get(cls) ?? 0) - (input.firstRetained.get(cls) ?? 0)) / N,
         newObjects: newCount.get(k) ?? 0,
         path: formatPath(steps),
+        pathShare: rep?.share,
         pathSteps: steps,
         allocatedAt,
         captures: isClosure ? last.captures(ex!, dom.retained).sort((a, b) => b.size - a.size) : undefined,

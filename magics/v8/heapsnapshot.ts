@@ -445,10 +445,18 @@ export interface HeapClass {
 }
 
 export interface PathStep {
-  /** How the previous step holds this one: `cache`, `[3]`, `table`, `captured big`. */
+  /** How the previous step holds this one: `cache`, `[3]`, `table`, `captured big` ('' for plumbing). */
   edge: string;
-  /** The class of the object reached. */
+  /**
+   * root: a kind of GC root (`Stack roots`); global: the global object; scope: a top-level
+   * let/const/class of a cell or module (a script-scope variable); captured: a variable of a closure's
+   * scope; element: an array index; property, internal: a named property or V8 field.
+   */
+  kind: 'root' | 'global' | 'scope' | 'captured' | 'element' | 'property' | 'internal';
+  /** The class of the object reached (`Map`, `handler (closure)`). */
   cls: string;
+  /** For a closure: its function name (`handler`, '' when anonymous). */
+  fn?: string;
   internal: boolean;
 }
 
@@ -800,37 +808,35 @@ export class HeapSnapshot {
     chain.reverse();
     const steps: PathStep[] = [];
     const { edgeTo } = this.a;
-    let fromStack = false;
     for (let k = 0; k < chain.length; k++) {
       const e = chain[k];
       const to = edgeTo[e];
       const type = this.edgeType(e);
       const name = this.edgeName(e);
       const from = k === 0 ? 0 : edgeTo[chain[k - 1]];
-      const fromName = this.name(from);
       const cls = this.label(to);
       const internal = this.isInternal(to);
+      const fn = this.type(to) === 'closure' ? this.name(to) : undefined;
       if (k === 0) {
-        if (type === 'shortcut') steps.push({ edge: 'globalThis', cls: 'global', internal: false });
+        if (type === 'shortcut') steps.push({ edge: 'globalThis', kind: 'global', cls: 'global', internal: false });
         continue;
       }
-      if (from !== 0 && this.type(from) === 'synthetic') {
-        // (GC roots) → (Stack roots) → …: name the root kind once.
-        if (/^\(.*\)$/.test(fromName) || /roots/i.test(fromName)) {
-          if (!steps.length || steps.at(-1)!.edge !== fromName) steps.push({ edge: fromName.replace(/^\((.*)\)$/, '$1'), cls: '', internal: true });
-          fromStack ||= /Stack/.test(fromName);
-        }
+      if (this.type(from) === 'synthetic') {
+        // (GC roots) → (Stack roots) → …: name the innermost kind of root once.
         if (this.type(to) === 'synthetic') continue;
+        steps.push({ edge: this.name(from).replace(/^\((.*)\)$/, '$1'), kind: 'root', cls: '', internal: true });
       }
-      let edge: string;
+      let step: PathStep;
       if (type === 'context') {
-        edge = this.isScriptContext(from) || fromStack ? name : `captured ${name}`;
-      } else if (type === 'element') edge = `[${name}]`;
-      else if (type === 'hidden') edge = this.name(from) === 'system / Context' ? `captured #${name}` : '';
-      else if (type === 'internal') edge = QUIET_EDGES.has(name) || /^\d+$/.test(name) ? '' : name;
-      else edge = name;
-      if (type === 'internal' && name === 'context' && this.type(from) === 'closure') edge = '';
-      steps.push({ edge, cls, internal });
+        step = this.isScriptContext(from) ? { edge: name, kind: 'scope', cls, fn, internal } : { edge: `captured ${name}`, kind: 'captured', cls, fn, internal };
+      } else if (type === 'element') step = { edge: `[${name}]`, kind: 'element', cls, fn, internal };
+      else if (type === 'hidden') step = { edge: this.name(from) === 'system / Context' ? `captured #${name}` : '', kind: this.name(from) === 'system / Context' ? 'captured' : 'internal', cls, fn, internal };
+      else if (type === 'internal') {
+        const quiet = QUIET_EDGES.has(name) || /^\d+$/.test(name);
+        const weakMapValue = / part of key .* pair in WeakMap/.test(name);
+        step = { edge: weakMapValue ? '[WeakMap value]' : quiet ? '' : name, kind: 'internal', cls, fn, internal };
+      } else step = { edge: name, kind: 'property', cls, fn, internal };
+      steps.push(step);
     }
     return steps;
   }
@@ -875,31 +881,42 @@ export class HeapSnapshot {
   }
 }
 
-/** Render path steps: `globalThis → cache (Map) → table → [3] → Entry`. */
-export function formatPath(steps: PathStep[] | undefined, target?: string): string {
+/**
+ * Render path steps: `cache (Map) → table → Entry`, `handlers (Array) → [2] → ƒ handler → captured
+ * big (Array)`, `globalThis → bus (EventEmitter) → _events (Object) → tick (Array) → [1] → ƒ onTick`.
+ * A top-level variable of a cell starts the path (how V8 reaches its scope is plumbing); an element
+ * index is a step of its own; V8-internal holders show only their field name (`table`).
+ */
+export function formatPath(steps: PathStep[] | undefined): string {
   if (!steps || steps.length === 0) return '(no path from a GC root)';
+  let start = 0;
+  for (let k = steps.length - 1; k >= 0; k--) {
+    if (steps[k].kind === 'scope') {
+      start = k;
+      break;
+    }
+  }
   const parts: string[] = [];
-  for (let k = 0; k < steps.length; k++) {
+  const show = (s: PathStep): string => (s.fn !== undefined ? `ƒ ${s.fn || '(anonymous)'}` : s.cls);
+  for (let k = start; k < steps.length; k++) {
     const s = steps[k];
     const last = k === steps.length - 1;
-    if (last) {
-      const cls = target ?? s.cls;
-      parts.push(s.edge && !s.edge.startsWith('[') ? `${s.edge} (${cls})` : s.edge ? `${s.edge} ${cls}` : cls);
+    const visible = !s.internal && Boolean(s.cls);
+    if (s.kind === 'global' || s.kind === 'root') {
+      if (!parts.length) parts.push(s.edge);
       continue;
     }
-    if (s.edge === 'globalThis') {
-      // `globalThis → cache` only when the next step is a property of the global object itself.
-      parts.push('globalThis');
+    if (s.kind === 'element') {
+      parts.push(s.edge);
+      if (visible || last) parts.push(show(s));
       continue;
     }
-    if (!s.edge) continue;
-    parts.push(s.internal || !s.cls ? s.edge : `${s.edge} (${s.cls})`);
-  }
-  // A script-scope variable is reached from the global through V8's context table: drop the
-  // leading globalThis, the variable is not a property of it.
-  if (parts[0] === 'globalThis' && steps.length > 1 && steps[1].edge === '' && steps.some((s) => s.cls === '(closure scope)')) {
-    const i = steps.findIndex((s) => s.cls === '(closure scope)');
-    if (i > 0 && steps.slice(1, i).every((s) => s.edge === '')) parts.shift();
+    if (!s.edge) {
+      if (visible || last) parts.push(show(s));
+      continue;
+    }
+    if (s.fn !== undefined && s.edge === s.fn) parts.push(show(s));
+    else parts.push(visible || last ? `${s.edge} (${show(s)})` : s.edge);
   }
   return parts.join(' → ');
 }
