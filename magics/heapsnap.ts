@@ -5,7 +5,7 @@
 // tracemalloc.start()), the live sampled bytes per allocation site. That is all compare_to needs;
 // the parsed graph of a snapshot is tens of MB, a summary a few hundred KB. Summaries live in the
 // heap worker's isolate, so keeping them does not show up as growth in the next snapshot.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intOption, parseOptions } from './argv.js';
@@ -14,11 +14,20 @@ import { formatBytes } from './leaks.js';
 import { htmlNotes, htmlTable } from './render/html.js';
 import type { DiffRow } from './v8/heapsnapshot.js';
 import type { SnapDiff, SnapInfo } from './v8/heapworker.js';
-import { heapWorker, prepareScripts, samplingProfile, samplingState, startSampling, stopSampling, writeSnapshot, type HeapWorker } from './v8/heapcapture.js';
+import { heapWorker, prepareScripts, samplingProfile, samplingState, scriptUrlPairs, startSampling, stopSampling, writeSnapshot, type HeapWorker } from './v8/heapcapture.js';
 import { UsageError, type Magic, type OptionSpec } from './types.js';
 import { MIME_BUNDLE } from '../kernel/session/mime.js';
 
 const DEFAULT_SAMPLING = 1024;
+let taken = 0;
+
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already removed by the worker
+  }
+}
 
 const SNAP_OPTIONS: OptionSpec[] = [
   { name: 't', help: 'start allocation sampling first (kept running, like tracemalloc.start()), so this and later snapshots record live allocations by site' },
@@ -101,14 +110,17 @@ sites) until --stop; it slows allocation a little.`,
     if (interval !== undefined && !opts.t) throw new UsageError('%heapsnap: -i sets the sampling interval of -t; give -t too');
     await worker.ready();
     if (opts.t && !samplingState()) await startSampling(interval ?? DEFAULT_SAMPLING, { persistent: true });
-    await prepareScripts();
-    const dir = mkdtempSync(join(tmpdir(), 'tsprof-heapsnap-'));
-    const file = join(dir, 'snap.heapsnapshot');
+    const scripts = await prepareScripts();
+    // One file, removed by the worker once parsed. (Not fs.rmSync: Node 20 loads its rimraf module
+    // lazily on the first call, which would then show up between two snapshots.)
+    const file = join(tmpdir(), `tsprof-heapsnap-${process.pid}-${++taken}.heapsnapshot`);
     try {
       const ms = writeSnapshot(file);
       const sampling = samplingState();
       const profile = sampling ? await samplingProfile() : undefined;
-      const info = await worker.request<SnapInfo>({ op: 'snap-take', name, file, profile, samplingInterval: sampling?.interval });
+      const info = await worker.request<SnapInfo>({
+        op: 'snap-take', name, file, profile, samplingInterval: sampling?.interval, scriptUrls: scriptUrlPairs(scripts), currentCell: `cell-${ctx.cell.cell}`,
+      });
       const text = `${infoLine(info, ms)}\n${samplingLine()}`;
       if (!opts.q) ctx.display.bundle({ 'text/plain': text });
       if (!opts.o) return undefined;
@@ -116,7 +128,7 @@ sites) until --stop; it slows allocation a little.`,
       Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
       return result;
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeFile(file);
     }
   },
 };

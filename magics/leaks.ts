@@ -13,7 +13,7 @@
 // run under the allocation tracker, which gives every object it allocated an exact stack in the
 // last snapshot (the per-class "allocated at"). Tracking costs ~100× per allocation, so it is
 // skipped when the warm-up says the cell allocates a lot (or with -s).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intOption, parseOptions } from './argv.js';
@@ -21,7 +21,7 @@ import { escapeHtml, thousands } from './format.js';
 import { htmlNotes, htmlTable } from './render/html.js';
 import type { LeakReport, LeakRow, SamplingProfile, SiteRow } from './v8/heapleaks.js';
 import {
-  collectGarbage, heapWorker, maxOrdinal, prepareScripts, profileBytes, samplingProfile, samplingState, startSampling, startTracking, stopSampling, stopTracking, writeSnapshot,
+  collectGarbage, heapWorker, maxOrdinal, prepareScripts, profileBytes, samplingProfile, samplingState, scriptUrlPairs, startSampling, startTracking, stopSampling, stopTracking, writeSnapshot,
 } from './v8/heapcapture.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { MIME_BUNDLE } from '../kernel/session/mime.js';
@@ -211,56 +211,57 @@ async function findLeaks(ctx: MagicContext, run: () => Promise<unknown>, N: numb
   let runsMs = 0;
   let profile: SamplingProfile | undefined;
   try {
-    worker.send({ op: 'leak-begin' });
-    snapshotMs[0] = writeSnapshot(files[0]);
-    worker.send({ op: 'leak-file', index: 0, file: files[0] });
-    if (shared) minOrdinal = maxOrdinal(await samplingProfile());
-    else {
-      await startSampling(interval);
-      ownSampler = true;
-    }
-    for (let i = 1; i <= N; i++) {
-      if (ctx.interrupted) throw new KeyboardInterrupt('interrupted');
-      const lastRun = i === N;
-      if (lastRun && track) {
-        await startTracking();
-        tracking = true;
+    try {
+      worker.send({ op: 'leak-begin' });
+      snapshotMs[0] = writeSnapshot(files[0]);
+      worker.send({ op: 'leak-file', index: 0, file: files[0] });
+      if (shared) minOrdinal = maxOrdinal(await samplingProfile());
+      else {
+        await startSampling(interval);
+        ownSampler = true;
       }
-      const tr = performance.now();
-      await run();
-      runsMs += performance.now() - tr;
-      await settle();
-      if (lastRun && tracking) {
-        tracking = false;
-        // Stopping the tracker takes the snapshot (with every tracked object's stack).
-        snapshotMs[i] = await stopTracking((chunk) => worker.send({ op: 'leak-chunk', index: i, chunk }));
-        worker.send({ op: 'leak-chunks-end', index: i });
-      } else {
-        snapshotMs[i] = writeSnapshot(files[i]);
-        worker.send({ op: 'leak-file', index: i, file: files[i] });
+      for (let i = 1; i <= N; i++) {
+        if (ctx.interrupted) throw new KeyboardInterrupt('interrupted');
+        const lastRun = i === N;
+        if (lastRun && track) {
+          await startTracking();
+          tracking = true;
+        }
+        const tr = performance.now();
+        await run();
+        runsMs += performance.now() - tr;
+        await settle();
+        if (lastRun && tracking) {
+          tracking = false;
+          // Stopping the tracker takes the snapshot (with every tracked object's stack).
+          snapshotMs[i] = await stopTracking((chunk) => worker.send({ op: 'leak-chunk', index: i, chunk }));
+          worker.send({ op: 'leak-chunks-end', index: i });
+        } else {
+          snapshotMs[i] = writeSnapshot(files[i]);
+          worker.send({ op: 'leak-file', index: i, file: files[i] });
+        }
       }
+      collectGarbage();
+      profile = await samplingProfile();
+    } finally {
+      // Stopping a tracker takes a snapshot nobody reads: only after a failure.
+      if (tracking) await stopTracking().catch(() => undefined);
+      if (ownSampler) await stopSampling().catch(() => undefined);
     }
-    collectGarbage();
-    profile = await samplingProfile();
-  } finally {
-    if (tracking) await stopTracking().catch(() => undefined);
-    if (ownSampler) await stopSampling().catch(() => undefined);
-  }
-  try {
     const report = await worker.request<LeakReport>({
       op: 'leak-analyze', iterations: N, profile, minOrdinal, samplingInterval: interval, limit: opts.limit, showInternal: opts.all,
-      scriptUrls: [...scripts].filter(([, url]) => url.startsWith('cell-') || url.startsWith('file:')).map(([id, url]) => [Number(id), url]),
+      scriptUrls: scriptUrlPairs(scripts),
       fallbackUrl: `cell-${ctx.cell.cell}`,
     });
     if (!track) {
-      report.notes.unshift(opts.noTrack ? 'the last run was not tracked (-s): per-class sites are missing' : `the last run was not tracked: the warm-up allocated ~${formatBytes(estimate ?? 0)} (tracking costs ~100× per allocation above ${formatBytes(TRACK_LIMIT)}); -i and the sampled table still show sites`);
+      report.notes.unshift(opts.noTrack ? 'the last run was not tracked (-s): per-class sites are missing' : `the last run was not tracked: the warm-up allocated ~${formatBytes(estimate ?? 0)} (tracking costs ~100× per allocation above ${formatBytes(TRACK_LIMIT)}); the sampled table still shows sites`);
       report.notes = report.notes.filter((n) => !n.startsWith('allocation sites per class need'));
     }
     const totalMs = performance.now() - t0;
     return { report, timings: { snapshotMs, parseMs: report.timings.parseMs, analyzeMs: report.timings.analyzeMs, warmupMs, runsMs, totalMs } };
   } finally {
-    worker.send({ op: 'leak-end' });
-    rmSync(dir, { recursive: true, force: true });
+    // After its queue (files it may still be parsing), the worker removes the directory.
+    worker.send({ op: 'leak-end', dir });
   }
 }
 

@@ -115,6 +115,11 @@ export function profileBytes(p: SamplingProfile): number {
   return total;
 }
 
+/** The script URLs worth passing to the worker (cells and files), as [id, url] pairs. */
+export function scriptUrlPairs(urls: Map<string, string>): Array<[number, string]> {
+  return [...urls].filter(([, url]) => url.startsWith('cell-') || url.startsWith('file:')).map(([id, url]) => [Number(id), url]);
+}
+
 export function maxOrdinal(p: SamplingProfile): number {
   let m = 0;
   for (const s of p.samples) if (s.ordinal > m) m = s.ordinal;

@@ -84,6 +84,8 @@ export interface ScriptNames {
   urls: Map<number, string>;
   /** For an unnamed script not in `urls`: the cell being measured, whose runs compile anew. */
   fallback?: string;
+  /** Drop allocations charged to this cell (`cell-4`: the one running the magic). */
+  exclude?: string;
 }
 
 export function nameFrames(frames: TraceFrame[], names: ScriptNames | undefined): TraceFrame[] {
@@ -108,19 +110,24 @@ function isUserUrl(url: string): boolean {
 /** `cell-3:2(makeHandler)`; line is 1-based (the function's first line). */
 export function siteLabel(name: string, url: string, line: number): string {
   if (!url) return `${name || '(anonymous)'} (native)`;
+  // A script's top level is a function starting at line 1 (V8 reports 0 or 1 for it).
   const fn = name || (url.startsWith('cell-') && line <= 1 ? '<cell>' : '(anonymous)');
-  return `${displayFile(url)}:${line}(${fn})`;
+  return `${displayFile(url)}:${Math.max(1, line)}(${fn})`;
 }
 
 /**
  * The user frame an allocation is charged to, and the innermost frame when that differs. Only
  * stacks that pass through a cell count: everything else is the kernel (or Node) at work.
  */
-export function chooseSite(frames: TraceFrame[]): { site: string; via?: string } | undefined {
+export function chooseSite(frames: TraceFrame[], exclude?: string): { site: string; via?: string } | undefined {
   const real = frames.filter((f) => f.url || f.name);
   if (!real.some((f) => f.url.startsWith('cell-'))) return undefined;
   const user = real.find((f) => isUserUrl(f.url));
   const leaf = real[0];
+  // tsprof's own code at work for a magic the cell called: not the user's allocation.
+  const innermostScript = real.find((f) => f.url);
+  if (packageDistUrl && innermostScript?.url.startsWith(packageDistUrl)) return undefined;
+  if (exclude && user && displayFile(user.url) === exclude) return undefined;
   const leafLabel = siteLabel(leaf.name, leaf.url, leaf.line);
   if (!user) return { site: leafLabel };
   const site = siteLabel(user.name, user.url, user.line);
@@ -208,7 +215,7 @@ export interface AnalyzeInput {
 }
 
 /** Sampling profile → surviving allocations per site, per iteration (estimates). */
-export function samplingSites(profile: SamplingProfile, minOrdinal: number, interval: number, iterations: number): SiteRow[] {
+export function samplingSites(profile: SamplingProfile, minOrdinal: number, interval: number, iterations: number, names?: ScriptNames): SiteRow[] {
   const parent = new Map<number, SamplingNode | undefined>();
   const byId = new Map<number, SamplingNode>();
   const walk = (node: SamplingNode, up: SamplingNode | undefined): void => {
@@ -224,9 +231,9 @@ export function samplingSites(profile: SamplingProfile, minOrdinal: number, inte
     for (let n = byId.get(id); n; n = parent.get(n.id)) {
       const f = n.callFrame;
       if (f.functionName === '(root)') continue;
-      frames.push({ name: f.functionName, url: f.url, line: f.lineNumber + 1, column: f.columnNumber + 1 });
+      frames.push({ name: f.functionName, url: f.url, scriptId: Number(f.scriptId), line: f.lineNumber + 1, column: f.columnNumber + 1 });
     }
-    const s = chooseSite(frames);
+    const s = chooseSite(nameFrames(frames, names), names?.exclude);
     siteOf.set(id, s);
     return s;
   };
@@ -397,7 +404,7 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
   rows.sort((a, b) => b.retainedPerIteration - a.retainedPerIteration || b.bytesPerIteration - a.bytesPerIteration || b.countPerIteration - a.countPerIteration);
   const visible = input.showInternal ? rows : rows.filter((r) => !r.internal);
   const hiddenInternal = rows.length - visible.length;
-  const sites = input.profile && input.samplingInterval ? samplingSites(input.profile, input.minOrdinal, input.samplingInterval, N) : [];
+  const sites = input.profile && input.samplingInterval ? samplingSites(input.profile, input.minOrdinal, input.samplingInterval, N, input.scriptNames) : [];
   if (!last.a.traces) notes.push('allocation sites per class need the last run tracked (skipped); the site table below is from sampling');
   return {
     iterations: N,

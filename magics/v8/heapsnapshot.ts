@@ -946,7 +946,8 @@ export function readableClass(type: string, name: string): HeapClass {
       if (name === 'system / JSArrayBufferData') return { name: 'ArrayBuffer data', internal: false };
       return { name: name.startsWith('system / ') ? `(native) ${name.slice(9)}` : name, internal: name.startsWith('system / ') };
     case 'array':
-      if (name === '(object elements)') return { name: '(array elements)', internal: true };
+      // A JS array's elements: its bytes are what grows when an array fills up, so it is shown.
+      if (name === '(object elements)') return { name: '(array elements)', internal: false };
       if (name === '(object properties)') return { name: '(object properties)', internal: true };
       return { name: '(internal array)', internal: true };
     case 'code':

@@ -3,7 +3,7 @@
 // (per-class totals for %heapsnap, the series and the last graph for %%leaks) are not part of the
 // heap being measured: storing them in the kernel's heap would make every later snapshot show
 // them as growth. It also parses in parallel with the main thread's next iteration.
-import { rmSync } from 'node:fs';
+import { rmSync } from 'node:fs'; // (this isolate is not measured: rimraf loading here is harmless)
 import { parentPort } from 'node:worker_threads';
 import { compareTotals, HeapSnapshot, readHeapSnapshot, SnapshotParser, summarize, type DiffRow, type SnapshotSummary } from './heapsnapshot.js';
 import { analyzeLeaks, classRetained, samplingSites, seriesPoint, setPackageDistUrl, type SamplingProfile, type SeriesPoint, type SiteRow } from './heapleaks.js';
@@ -15,8 +15,8 @@ export type WorkerRequest =
   | { op: 'leak-chunk'; index: number; chunk: string }
   | { op: 'leak-chunks-end'; index: number }
   | { op: 'leak-analyze'; id: number; iterations: number; profile?: SamplingProfile; minOrdinal: number; samplingInterval?: number; limit: number; showInternal: boolean; scriptUrls: Array<[number, string]>; fallbackUrl?: string }
-  | { op: 'leak-end' }
-  | { op: 'snap-take'; id: number; name: string; file: string; profile?: SamplingProfile; samplingInterval?: number }
+  | { op: 'leak-end'; dir?: string }
+  | { op: 'snap-take'; id: number; name: string; file: string; profile?: SamplingProfile; samplingInterval?: number; scriptUrls: Array<[number, string]>; currentCell: string }
   | { op: 'snap-diff'; id: number; a: string; b: string; internal: boolean }
   | { op: 'snap-list'; id: number }
   | { op: 'snap-delete'; id: number; name: string };
@@ -133,6 +133,7 @@ function handle(msg: WorkerRequest): unknown {
       });
     }
     case 'leak-end':
+      if (msg.dir) rmSync(msg.dir, { recursive: true, force: true });
       series = [];
       last = undefined;
       streaming = undefined;
@@ -147,7 +148,10 @@ function handle(msg: WorkerRequest): unknown {
         rmSync(msg.file, { force: true });
       }
       const summary = summarize(snap, msg.name);
-      if (msg.profile && msg.samplingInterval) summary.bySite = siteTotals(samplingSites(msg.profile, 0, msg.samplingInterval, 1), 1);
+      // Cells run as unnamed scripts: live ones are named by id; any other unnamed script is some cell.
+      // The cell running %heapsnap is on the stack: its own allocations (the magic call) are left out.
+      const names = { urls: new Map(msg.scriptUrls), fallback: 'cell-?', exclude: msg.currentCell };
+      if (msg.profile && msg.samplingInterval) summary.bySite = siteTotals(samplingSites(msg.profile, 0, msg.samplingInterval, 1, names), 1);
       const stored = { ...summary, parseMs: performance.now() - t };
       snaps.set(msg.name, stored);
       return info(stored);
