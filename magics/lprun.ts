@@ -15,6 +15,7 @@ import { userProfile, type UserProfile } from './v8/calltree.js';
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import { hitsPerLine, lineStarts } from './v8/lines.js';
 import { instrumentScript, probeKey, TimeRecorder } from './instrument.js';
+import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { MIME_BUNDLE } from '../kernel/session/mime.js';
@@ -316,7 +317,8 @@ inside another function) cannot be line-profiled this way; profile its outer fun
       writeFileSync(opts.D, JSON.stringify({ unit, timerUnit: TIMER_UNIT, functions }, null, 1));
       process.stdout.write(`*** Profile stats saved to '${opts.D}'.\n`);
     }
-    if (!opts.q) ctx.display.bundle({ 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: 1e-09 s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}</div>` });
+    const bundle: ProfileBundle = { version: 1, kind: 'lprun', title: '%lprun', unit, functions: shown.map((f) => ({ name: f.name, file: f.file, line: f.line, total: f.total, calls: f.calls, lines: f.lines.map((l) => ({ line: l.line, contents: l.contents, hits: l.hits, time: l.time, percent: l.percent })) })) };
+    if (!opts.q) ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: 1e-09 s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}</div>` });
     if (!opts.r) return undefined;
     Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
     return result;

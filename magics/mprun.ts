@@ -14,6 +14,7 @@ import { parseOptions } from './argv.js';
 import { escapeHtml } from './format.js';
 import { htmlTable } from './render/html.js';
 import { probeKey, type Recorder } from './instrument.js';
+import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
 import { compileFresh, rebind, resolveTarget, type Target } from './lprun.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
@@ -317,7 +318,8 @@ line run are seen, a single small object is not.`,
       writeFileSync(opts.T, text);
       process.stdout.write(`*** Profile printout saved to text file '${opts.T}'.\n`);
     }
-    if (!opts.q) ctx.display.bundle({ 'text/plain': text, 'text/html': `<div class="tsprof-mprun">${functions.map(formatHtml).join('')}${note.map((n) => `<p>${escapeHtml(n)}</p>`).join('')}</div>` });
+    const bundle: ProfileBundle = { version: 1, kind: 'mprun', title: '%mprun', functions: functions.map((f) => ({ name: f.name, file: f.file, line: f.line, calls: f.calls, lines: f.lines.map((l) => ({ line: l.line, contents: l.contents, hits: l.occurrences, memUsage: l.memUsage, increment: l.increment, allocated: l.allocated })) })) };
+    if (!opts.q) ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-mprun">${functions.map(formatHtml).join('')}${note.map((n) => `<p>${escapeHtml(n)}</p>`).join('')}</div>` });
     if (!opts.r) return undefined;
     const result = new MemoryProfileResult(functions, text);
     Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });

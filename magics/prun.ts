@@ -4,14 +4,15 @@
 import { writeFileSync } from 'node:fs';
 import { parseOptions, intOption } from './argv.js';
 import { escapeHtml, thousands } from './format.js';
-import { addCallCounts, functionStats, limitRows, pstatsText, sortRows, type FunctionStats } from './pstats.js';
+import { addCallCounts, functionStats, labelOf, limitRows, pstatsText, sortRows, type FunctionStats } from './pstats.js';
+import { PROFILE_MIME, type FlameNode, type ProfileBundle } from './render/profile-bundle.js';
 import { htmlTable } from './render/html.js';
 import { flameLayout, flameSpec, topSpec } from './render/flame.js';
 import { chartBundle } from './render/vegalite.js';
 import { PACKAGE_DIST_URL, toCpuProfile, userProfile, type UserProfile } from './v8/calltree.js';
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import type { CpuProfile } from './v8/inspector.js';
-import { SourceIndex } from './v8/sources.js';
+import { SourceIndex, displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { MIME_BUNDLE } from '../kernel/session/mime.js';
 
@@ -61,8 +62,24 @@ function htmlRows(rows: FunctionStats[]): string {
   ]);
 }
 
-async function showProfile(ctx: MagicContext, up: UserProfile, rows: FunctionStats[], text: string, header: string): Promise<void> {
-  ctx.display.bundle({ 'text/plain': text, 'text/html': `<div class="tsprof-prun"><p><code>${escapeHtml(header)}</code></p>${htmlRows(rows)}</div>` });
+/** The call tree for the extension's flame graph (ms), with exact calls where counted. */
+function flameTree(n: UserProfile['root'], calls: Map<string, number>): FlameNode {
+  const label = n.fn.key === '(root)' ? 'all' : labelOf(n.fn);
+  return {
+    name: n.fn.name, label, file: n.fn.key === '(root)' ? '' : displayFile(n.fn.url), line: n.fn.line + 1,
+    selfMs: n.self / 1e3, totalMs: n.total / 1e3, calls: calls.get(n.fn.key),
+    children: [...n.children.values()].sort((a, b) => b.total - a.total).map((c) => flameTree(c, calls)),
+  };
+}
+
+async function showProfile(ctx: MagicContext, up: UserProfile, rows: FunctionStats[], text: string, header: string, wall: number, exact: boolean): Promise<void> {
+  const calls = new Map(rows.filter((r) => r.ncalls !== undefined).map((r) => [r.fn.key, r.ncalls!]));
+  const bundle: ProfileBundle = {
+    version: 1, kind: 'prun', title: '%prun', header, wall, exactCounts: exact,
+    rows: rows.map((r) => ({ label: r.label, name: r.fn.name, file: r.file, line: r.line, ncalls: r.ncalls, tottime: r.tottime, cumtime: r.cumtime, samples: r.samples })),
+    flame: flameTree(up.root, calls),
+  };
+  ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-prun"><p><code>${escapeHtml(header)}</code></p>${htmlRows(rows)}</div>` });
   const cells = flameLayout(up.root);
   if (cells.length) {
     const flame = flameSpec(cells, 'flame graph (callers above callees; width = time)');
@@ -120,7 +137,7 @@ removed. The statement runs in the notebook's scope, so its assignments stay.`,
       writeFileSync(opts.D, JSON.stringify(cpuprofile));
       process.stdout.write(`*** Profile stats saved to '${opts.D}' (open it in Chrome DevTools or speedscope).\n`);
     }
-    if (!opts.q) await showProfile(ctx, up, rows, text, header);
+    if (!opts.q) await showProfile(ctx, up, rows, text, header, run.wall, exact);
     if (!opts.r) return undefined;
     const result = new ProfileResult(sorted, cpuprofile, text, run.wall, up.sampleCount, interval, exact);
     Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
