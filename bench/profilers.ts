@@ -6,8 +6,8 @@
 // recursive fib), each run plainly and under every profiling mode, interleaved: a warm-up pass first,
 // then `reps` passes of [plain, %timeit -n 1 -r 5, %prun, %prun -i 1000, %prun shown, %prun -c,
 // %lprun, %lprun shown, %lprun -x if `%lprun?` lists it] per program, each mode preceded by an
-// untimed cell that runs the program twice (so every mode starts warm: precise coverage throws
-// optimized code away). Every cell wraps the statement in `benchTimed`, which records the
+// untimed cell that runs the program twice (a precaution, so every mode starts from the same warm
+// state whatever ran before it). Every cell wraps the statement in `benchTimed`, which records the
 // statement's own wall time and process CPU time inside the kernel, so each mode is measured the
 // same way at three levels:
 //   statement — the program's run while the profiler is on (what the profile describes);
@@ -104,8 +104,8 @@ interface Sample {
 }
 
 async function runMode(k: LaunchedKernel, mode: Mode, p: Program): Promise<Sample> {
-  // Precise coverage (%prun -c, %lprun) throws away optimized code when it starts, so whatever ran
-  // before would leave the program cold for the next mode. Every mode starts from the same warm state.
+  // Every mode starts from the same warm state, whatever the mode before it did to V8's code and
+  // feedback (coverage runs, fresh copies, GC).
   await runCell(k, `${p.stmt}; ${p.stmt};`);
   const v = fresh();
   const timed = `benchTimed(() => ${p.stmt})`;

@@ -1,7 +1,7 @@
 // IPython-style option parsing: getopt short flags (`-n 10`, `-n10`, `-qo`), long flags
 // (`--compare`, `--name=x`), quoted values, `--` to end options. Options stop at the first word
 // that is not an option; the rest of the line is returned untouched, as the statement.
-import { UsageError, type OptionSpec, type ParsedOptions } from './types.js';
+import { UsageError, type Magic, type MagicInvocation, type OptionSpec, type ParsedOptions } from './types.js';
 
 interface Token {
   text: string;
@@ -102,4 +102,23 @@ export function optionsHelp(specs: OptionSpec[]): string {
   });
   const width = Math.max(0, ...rows.map(([f]) => f.length));
   return rows.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`).join('\n');
+}
+
+/**
+ * The statement a measuring magic runs: the rest of its line, or in cell mode the cell body (the
+ * magic's own line then holds options only). `firstLine` is where it starts in the cell.
+ */
+export function statementOf(magic: Pick<Magic, 'name' | 'usage'>, call: MagicInvocation, rest: string): { stmt: string; firstLine: number } {
+  const cellMode = call.body !== undefined;
+  if (cellMode && rest) throw new UsageError(`%%${magic.name}: unexpected text after the options: ${JSON.stringify(rest)} (the statement is the cell body)`);
+  const stmt = cellMode ? call.body! : rest;
+  if (!stmt.trim()) throw new UsageError(`%${magic.name}: no statement to run\nusage: ${magic.usage.split('\n')[0]}`);
+  return { stmt, firstLine: cellMode ? call.line + 1 : call.line };
+}
+
+/** The `-f FUNC` options of a magic that needs at least one. */
+export function functionOptions(magic: Pick<Magic, 'name' | 'usage'>, opts: ParsedOptions): string[] {
+  const exprs = (opts.f as string[] | undefined) ?? [];
+  if (!exprs.length) throw new UsageError(`%${magic.name}: give at least one function with -f\nusage: ${magic.usage.split('\n')[0]}`);
+  return exprs;
 }

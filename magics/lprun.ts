@@ -8,7 +8,7 @@
 // lines call it).
 import { writeFileSync } from 'node:fs';
 import vm from 'node:vm';
-import { parseOptions, intOption } from './argv.js';
+import { functionOptions, intOption, parseOptions, statementOf } from './argv.js';
 import { escapeHtml } from './format.js';
 import { htmlTable } from './render/html.js';
 import { userProfile, type UserProfile } from './v8/calltree.js';
@@ -18,7 +18,7 @@ import { instrumentScript, probeKey, TimeRecorder } from './instrument.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { MIME_BUNDLE } from '../kernel/session/mime.js';
+import { displaysAs } from '../kernel/session/mime.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'f', value: true, repeat: true, metavar: 'FUNC', help: 'profile this function (an expression naming it, e.g. primes or obj.method); repeatable' },
@@ -292,18 +292,14 @@ are recompiled from their source for the run: a function that closes over a loca
 inside another function) cannot be line-profiled this way; profile its outer function.`,
   async run(ctx, call) {
     const { opts, rest } = parseOptions(call.args, OPTIONS, 'lprun');
-    const cellMode = call.body !== undefined;
-    if (cellMode && rest) throw new UsageError(`%%lprun: unexpected text after the options: ${JSON.stringify(rest)} (the statement is the cell body)`);
-    const stmt = cellMode ? call.body! : rest;
-    const exprs = (opts.f as string[] | undefined) ?? [];
-    if (!exprs.length) throw new UsageError(`%lprun: give at least one function with -f\nusage: ${lprun.usage.split('\n')[0]}`);
-    if (!stmt.trim()) throw new UsageError(`%lprun: no statement to run\nusage: ${lprun.usage.split('\n')[0]}`);
+    const exprs = functionOptions(lprun, opts);
+    const { stmt, firstLine } = statementOf(lprun, call, rest);
     const unit = opts.u === undefined ? TIMER_UNIT : Number(opts.u);
     if (!(unit > 0)) throw new UsageError(`%lprun: option -u needs a positive number of seconds, got ${JSON.stringify(opts.u)}`);
     const interval = intOption(opts, 'i', 'lprun', 1) ?? DEFAULT_INTERVAL_US;
     const targets: Target[] = [];
     for (const e of exprs) targets.push(await resolveTarget(ctx, e));
-    const statement = ctx.prepareCode(stmt, cellMode ? call.line + 1 : call.line);
+    const statement = ctx.prepareCode(stmt, firstLine);
 
     const functions = opts.x ? await exactMode(ctx, targets, statement) : await sampledMode(ctx, targets, statement, interval);
     const shown = opts.z ? functions.filter((f) => f.calls > 0 || f.total > 0) : functions;
@@ -320,7 +316,7 @@ inside another function) cannot be line-profiled this way; profile its outer fun
     const bundle: ProfileBundle = { version: 1, kind: 'lprun', title: '%lprun', unit, functions: shown.map((f) => ({ name: f.name, file: f.file, line: f.line, total: f.total, calls: f.calls, lines: f.lines.map((l) => ({ line: l.line, contents: l.contents, hits: l.hits, time: l.time, percent: l.percent })) })) };
     if (!opts.q) ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: 1e-09 s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}</div>` });
     if (!opts.r) return undefined;
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
+    displaysAs(result, () => text);
     return result;
   },
 };

@@ -8,7 +8,7 @@ import { escapeHtml } from './format.js';
 import { htmlNotes, htmlTable } from './render/html.js';
 import { collectGarbage, HeapPeak, hrtimeMs, MemorySampler, peakRss, resetPeakRss, rssNow, TimeoutError, toMiB, type WorkerSamples } from './v8/memory.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec, type ParsedOptions } from './types.js';
-import { MIME_BUNDLE } from '../kernel/session/mime.js';
+import { displaysAs } from '../kernel/session/mime.js';
 import { KeyboardInterrupt } from '../kernel/session/evaluator.js';
 
 const DEFAULT_INTERVAL = 0.01;
@@ -307,7 +307,7 @@ Zero-filled buffers (new Float64Array(n)) are counted by V8 at once but take RSS
     const line = result.toString();
     if (!opts.q) ctx.display.bundle({ 'text/plain': [line, ...result.notes].join('\n'), 'text/html': htmlReport(result) });
     if (!opts.o) return undefined;
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': line }), enumerable: false });
+    displaysAs(result, () => line);
     return result;
   },
 };

@@ -11,7 +11,7 @@ import { htmlNotes, htmlTable } from './render/html.js';
 import { chartBundle, spec, type VegaLiteSpec } from './render/vegalite.js';
 import { collectGarbage, downsample, growth, hrtimeMs, MemorySampler, MiB, rssNow, type Growth, type WorkerSamples } from './v8/memory.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { MIME_BUNDLE } from '../kernel/session/mime.js';
+import { displaysAs } from '../kernel/session/mime.js';
 
 const DEFAULT_INTERVAL = 0.005;
 /** Calls recorded with their times; past this, calls are only counted. */
@@ -392,7 +392,7 @@ not a leak).`,
       ctx.display.bundle(await chartBundle(mprofChart(result), `[chart: memory over time (${series}) with ${result.markers.length} markers]`));
     }
     if (!opts.o) return undefined;
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
+    displaysAs(result, () => text);
     return result;
   },
 };

@@ -10,7 +10,7 @@
 import { writeFileSync, writeSync } from 'node:fs';
 import v8 from 'node:v8';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { parseOptions } from './argv.js';
+import { functionOptions, parseOptions, statementOf } from './argv.js';
 import { escapeHtml } from './format.js';
 import { htmlTable } from './render/html.js';
 import { probeKey, type Recorder } from './instrument.js';
@@ -18,7 +18,7 @@ import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
 import { compileFresh, rebind, resolveTarget, type Target } from './lprun.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { MIME_BUNDLE } from '../kernel/session/mime.js';
+import { displaysAs } from '../kernel/session/mime.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'f', value: true, repeat: true, metavar: 'FUNC', help: 'profile this function (repeatable); functions defined in notebook cells work' },
@@ -302,15 +302,11 @@ that changes memory by less than ${NOISE_BYTES} bytes counts as zero: many small
 line run are seen, a single small object is not.`,
   async run(ctx, call) {
     const { opts, rest } = parseOptions(call.args, OPTIONS, 'mprun');
-    const cellMode = call.body !== undefined;
-    if (cellMode && rest) throw new UsageError(`%%mprun: unexpected text after the options: ${JSON.stringify(rest)} (the statement is the cell body)`);
-    const stmt = cellMode ? call.body! : rest;
-    const exprs = (opts.f as string[] | undefined) ?? [];
-    if (!exprs.length) throw new UsageError(`%mprun: give at least one function with -f\nusage: ${mprun.usage.split('\n')[0]}`);
-    if (!stmt.trim()) throw new UsageError(`%mprun: no statement to run\nusage: ${mprun.usage.split('\n')[0]}`);
+    const exprs = functionOptions(mprun, opts);
+    const { stmt, firstLine } = statementOf(mprun, call, rest);
     const targets: Target[] = [];
     for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
-    const statement = ctx.prepareCode(stmt, cellMode ? call.line + 1 : call.line);
+    const statement = ctx.prepareCode(stmt, firstLine);
     const { functions, gcMatched } = await profileMemory(ctx, targets, statement, Boolean(opts.c));
     const note = gcMatched ? [] : ['(GC events could not be matched to their sizes; Allocated may undercount lines during which a GC ran)'];
     const text = [...functions.map((f) => formatText(f) + '\n'), ...note].join('\n');
@@ -322,7 +318,7 @@ line run are seen, a single small object is not.`,
     if (!opts.q) ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-mprun">${functions.map(formatHtml).join('')}${note.map((n) => `<p>${escapeHtml(n)}</p>`).join('')}</div>` });
     if (!opts.r) return undefined;
     const result = new MemoryProfileResult(functions, text);
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
+    displaysAs(result, () => text);
     return result;
   },
 };

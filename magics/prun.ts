@@ -2,7 +2,7 @@
 // with exact call counts on request (a second pass under precise coverage), a flame graph, a
 // top-N chart, and a `.cpuprofile` for DevTools / speedscope.
 import { writeFileSync } from 'node:fs';
-import { parseOptions, intOption } from './argv.js';
+import { intOption, parseOptions, statementOf } from './argv.js';
 import { escapeHtml, thousands } from './format.js';
 import { addCallCounts, functionStats, labelOf, limitRows, pstatsText, sortRows, type FunctionStats } from './pstats.js';
 import { PROFILE_MIME, type FlameNode, type ProfileBundle } from './render/profile-bundle.js';
@@ -14,7 +14,7 @@ import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/c
 import type { CpuProfile } from './v8/inspector.js';
 import { SourceIndex, displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { MIME_BUNDLE } from '../kernel/session/mime.js';
+import { displaysAs } from '../kernel/session/mime.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 's', value: true, repeat: true, metavar: 'KEY', help: 'sort by KEY (repeatable): time (default), cumulative, calls, name, file, line, stdname, nfl; pstats aliases tottime, cumtime, ncalls, filename' },
@@ -102,14 +102,10 @@ exactly. Cell functions show as cell-N:LINE(name) with the TypeScript line; the 
 removed. The statement runs in the notebook's scope, so its assignments stay.`,
   async run(ctx, call) {
     const { opts, rest } = parseOptions(call.args, OPTIONS, 'prun');
-    const cellMode = call.body !== undefined;
-    if (cellMode && rest) throw new UsageError(`%%prun: unexpected text after the options: ${JSON.stringify(rest)} (the statement is the cell body)`);
-    const stmt = cellMode ? call.body! : rest;
-    if (!stmt.trim()) throw new UsageError(`%prun: no statement to profile\nusage: ${prun.usage.split('\n')[0]}`);
+    const { stmt, firstLine } = statementOf(prun, call, rest);
     const interval = intOption(opts, 'i', 'prun', 1) ?? DEFAULT_INTERVAL_US;
     const sortKeys = (opts.s as string[] | undefined) ?? ['time'];
     const limits = (opts.l as string[] | undefined) ?? [];
-    const firstLine = cellMode ? call.line + 1 : call.line;
 
     const statement = ctx.prepareCode(stmt, firstLine);
     const run = await withCpuProfile(interval, statement);
@@ -140,7 +136,7 @@ removed. The statement runs in the notebook's scope, so its assignments stay.`,
     if (!opts.q) await showProfile(ctx, up, rows, text, header, run.wall, exact);
     if (!opts.r) return undefined;
     const result = new ProfileResult(sorted, cpuprofile, text, run.wall, up.sampleCount, interval, exact);
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
+    displaysAs(result, () => text);
     return result;
   },
 };

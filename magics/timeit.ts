@@ -6,7 +6,7 @@ import { htmlNotes, htmlTable } from './render/html.js';
 import { chartBundle, spec } from './render/vegalite.js';
 import { compileStatement, emptyLoopCost, measure, TimeitResult, type Clock } from './timing.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { MIME_BUNDLE } from '../kernel/session/mime.js';
+import { displaysAs } from '../kernel/session/mime.js';
 import type { MimeBundle } from '../kernel/wire/message.js';
 
 export interface TimeitOptions {
@@ -101,7 +101,7 @@ async function resultBundle(r: TimeitResult, notes: string[]): Promise<MimeBundl
 
 /** A TimeitResult that displays as its line, the way IPython's does. */
 function withDisplay(r: TimeitResult): TimeitResult {
-  Object.defineProperty(r, MIME_BUNDLE, { value: () => ({ 'text/plain': r.toString() }), enumerable: false });
+  displaysAs(r, () => r.toString());
   return r;
 }
 
@@ -186,7 +186,7 @@ async function compare(ctx: MagicContext, setup: string, body: string, opts: Tim
     const text = result.toString();
     ctx.display.bundle({ ...(await chartBundle(chart, text)), 'text/plain': text, 'text/html': table });
   }
-  Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': result.toString() }), enumerable: false });
+  displaysAs(result, () => result.toString());
   return result;
 }
 

@@ -52,11 +52,11 @@ async function leaks(code: string): Promise<{ r: Exec; text: string; rows: Array
   const text = String(bundle['text/plain']);
   const html = String(bundle['text/html']);
   const first = tables(html)[0] ?? [];
-  const rows = first.length && 'constructor' in first[0] ? first : [];
+  const rows = first.length && Object.hasOwn(first[0], 'constructor') ? first : [];
   return { r, text, rows, ms, count: Number(r.reply.content.execution_count) };
 }
 
-const row = (rows: Array<Record<string, string>>, cls: string): Record<string, string> | undefined => rows.find((x) => x.constructor === cls);
+const row = (rows: Array<Record<string, string>>, cls: string): Record<string, string> | undefined => rows.find((x) => String(x['constructor']) === cls);
 
 /** "+78.1 KiB" → bytes. */
 function bytes(s: string): number {
@@ -92,13 +92,14 @@ test('%%leaks finds closures that each keep a large array: the closure and the A
   const setup = await k.client.execute(`const handlers: Array<() => number> = [];
 function makeHandler(n: number) {
   const big = new Array(10000).fill(n);
-  return function handler() { return big.length; };
+  return function keepBig() { return big.length; };
 }`);
   assert.equal(setup.reply.content.status, 'ok');
   const setupCell = Number(setup.reply.content.execution_count);
   const { text, rows } = await leaks(`%%leaks
 handlers.push(makeHandler(1));`);
-  const closure = row(rows, 'handler (closure)');
+  // (A unique function name: the kernel has closures of its own called `handler`.)
+  const closure = row(rows, 'keepBig (closure)');
   const array = row(rows, 'Array');
   assert.ok(closure && array, `the closure and the Array are reported:\n${text}`);
   assert.equal(closure['count/iteration'], '+1');
@@ -106,10 +107,10 @@ handlers.push(makeHandler(1));`);
   // 10,000 elements of 8 bytes plus the FixedArray header: 80,016 bytes = 78.1 KiB per run.
   for (const r of [closure, array]) {
     const kept = bytes(r['retained/iteration']);
-    assert.ok(kept >= 80_016 && kept < 82_000, `${r.constructor} retains ~78 KiB per run: ${kept}`);
+    assert.ok(kept >= 80_016 && kept < 82_000, `${String(r['constructor'])} retains ~78 KiB per run: ${kept}`);
   }
-  assert.match(closure['retainer path'], /^handlers \(Array\) → \[\d+\] → ƒ handler \[captures big: Array 78\.\d KiB\]$/, closure['retainer path']);
-  assert.match(array['retainer path'], /^handlers \(Array\) → \[\d+\] → ƒ handler → captured big \(Array\)$/, array['retainer path']);
+  assert.match(closure['retainer path'], /^handlers \(Array\) → \[\d+\] → ƒ keepBig \[captures big: Array 78\.\d KiB\]$/, closure['retainer path']);
+  assert.match(array['retainer path'], /^handlers \(Array\) → \[\d+\] → ƒ keepBig → captured big \(Array\)$/, array['retainer path']);
   assert.equal(closure['allocated at'], `cell-${setupCell}:2(makeHandler)`, 'the closure was allocated by makeHandler (line 2 of its cell)');
   assert.equal(array['allocated at'], `cell-${setupCell}:2(makeHandler)`);
   const elements = row(rows, '(array elements)');
@@ -141,23 +142,23 @@ for (let i = 0; i < 2000; i++) { const a = new Array(100).fill(i); const o = { a
 });
 
 test('%%leaks -o returns a LeakResult; the sampled table lists the allocating function', async () => {
-  await evalOk(k, 'const kept: object[] = [];\nfunction grow() { for (let i = 0; i < 200; i++) kept.push({ i, tag: "t" + i }); }');
+  await evalOk(k, 'class Item { constructor(public i: number, public tag: string) {} }\nfunction grow() { for (let i = 0; i < 200; i++) kept.push(new Item(i, "t" + i)); }\nconst kept: Item[] = [];');
   const r = await k.client.execute('%%leaks -o -q -n 3\ngrow();', { timeoutMs: 120_000 });
   assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
   assert.equal(shown(r).length, 0, '-q shows nothing');
   const res = ofType(r.iopub, 'execute_result');
   assert.equal(res.length, 1, 'the result is the cell value');
   const text = String(content<DisplayContent>(res[0]).data['text/plain']);
-  assert.match(text, /^Object\s+\+200\s/m, '200 objects per run');
+  assert.match(text, /^Item\s+\+200\s.*kept \(Array\) → \[\d+\] → Item\s+cell-\d+:2\(grow\)$/m, '200 items per run, held by kept, allocated by grow');
   assert.match(text, /Surviving allocations by function[\s\S]*cell-\d+:2\(grow\)/, 'the sampled table names grow (line 2 of its cell)');
 });
 
 test('%heapsnap a / %heapsnap b / %heapdiff a b: the class allocated in between comes first with its exact count', async () => {
-  await evalOk(k, 'class Blob { constructor(public id: number, public label: string) {} }\nconst blobs: Blob[] = [];');
+  await evalOk(k, 'class Parcel { constructor(public id: number, public label: string) {} }\nconst parcels: Parcel[] = [];');
   const a = await k.client.execute('%heapsnap -t a');
   assert.equal(a.reply.content.status, 'ok', JSON.stringify(a.reply.content));
   assert.match(String(shown(a)[0]['text/plain']), /^heap snapshot 'a': [\d,]+ objects, [\d.]+ [KMG]?i?B, .*\nallocation sampling: on, every 1,024 bytes$/);
-  await evalOk(k, 'function fillBlobs() { for (let i = 0; i < 1500; i++) blobs.push(new Blob(i, "b")); }\nfillBlobs();');
+  await evalOk(k, 'function fillParcels() { for (let i = 0; i < 1500; i++) parcels.push(new Parcel(i, "b")); }\nfillParcels();');
   const b = await k.client.execute('%heapsnap b');
   assert.equal(b.reply.content.status, 'ok');
   const d = await k.client.execute('%heapdiff a b');
@@ -165,20 +166,20 @@ test('%heapsnap a / %heapsnap b / %heapdiff a b: the class allocated in between 
   const bundle = shown(d)[0];
   const text = String(bundle['text/plain']);
   const [byClass, bySite] = tables(String(bundle['text/html']));
-  assert.equal(byClass[0].class, 'Blob', `Blob grew the most:\n${text}`);
+  assert.equal(byClass[0].class, 'Parcel', `Parcel grew the most:\n${text}`);
   assert.equal(byClass[0]['count diff'], '+1,500');
   assert.equal(byClass[0].count, '1,500');
-  assert.match(text, /^By class:\nBlob: size=[\d.]+ KiB \(\+[\d.]+ KiB\), count=1,500 \(\+1,500\), average=\d+ B$/m, 'tracemalloc StatisticDiff format');
+  assert.match(text, /^By class:\nParcel: size=[\d.]+ KiB \(\+[\d.]+ KiB\), count=1,500 \(\+1,500\), average=\d+ B$/m, 'tracemalloc StatisticDiff format');
   assert.ok(bySite && bySite.length > 0, `sites were sampled:\n${text}`);
-  assert.match(bySite[0]['allocation site'], /^cell-\d+:1\(fillBlobs\)/, 'the top site is the function that allocated them');
+  assert.match(bySite[0]['allocation site'], /^cell-\d+:1\(fillParcels\)/, 'the top site is the function that allocated them');
   const stop = await k.client.execute('%heapsnap --stop');
   assert.match(String(shown(stop)[0]['text/plain']), /allocation sampling: off/);
   // Without sampling, a diff still works by class and says why there is no site table.
-  await evalOk(k, 'fillBlobs();');
+  await evalOk(k, 'fillParcels();');
   await evalOk(k, '%heapsnap -q c');
   const d2 = await k.client.execute('%heapdiff b c');
   const t2 = String(shown(d2)[0]['text/plain']);
-  assert.match(t2, /^Blob: size=.*count=3,000 \(\+1,500\)/m);
+  assert.match(t2, /^Parcel: size=.*count=3,000 \(\+1,500\)/m);
   assert.match(t2, /By allocation site: no allocation sampling was active for c/);
 });
 

@@ -66,6 +66,12 @@ export function toDisplayOutput(value: unknown, onReprError: (method: string, er
   return { data, metadata };
 }
 
+/** Make a result object display as `text` (the way IPython's result objects print as their report). */
+export function displaysAs<T extends object>(result: T, text: () => string): T {
+  Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text() }), enumerable: false });
+  return result;
+}
+
 export function base64(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
