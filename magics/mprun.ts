@@ -15,7 +15,7 @@ import { escapeHtml } from './format.js';
 import { htmlTable } from './render/html.js';
 import { probeKey, type Recorder } from './instrument.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
-import { compileFresh, rebind, resolveTarget, type Target } from './lprun.js';
+import { compileFresh, rebind, resolveTarget, type Target } from './targets.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../kernel/session/mime.js';
