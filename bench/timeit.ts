@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
-import { cellJson, fmtPct, fmtRatio, fmtTime, fresh, machine, median, numberFlag, runCell, schedstat, textTable, waitShare, watchdog, writeJson } from './helpers/common.js';
+import { cellJson, cpuPressureTotal, fmtPct, fmtRatio, fmtTime, fresh, machine, median, numberFlag, pressureShare, runCell, schedstat, textTable, waitQuiet, waitShare, watchdog, writeJson } from './helpers/common.js';
 import { MitataChild, type MitataStats } from './helpers/mitata-client.js';
 
 interface Snippet {
@@ -57,6 +57,8 @@ const QUIET_WAIT = 0.05;
 interface TimeitFields { loops: number; repeat: number; average: number; stdev: number; median: number; best: number; worst: number; timings: number[] }
 interface RoundResult {
   round: number;
+  /** How long the bench waited for a quiet moment before this pair, and the CPU pressure it saw last. */
+  quiet: { waitedMs: number; pressure?: number };
   first: 'tsprof' | 'mitata';
   tsprof: TimeitFields & { cellWall: number; waitShare?: number };
   mitata: MitataStats & { waitShare?: number };
@@ -84,9 +86,11 @@ async function main(): Promise<void> {
 
     const perSnippet: RoundResult[][] = SNIPPETS.map(() => []);
     const t0 = performance.now();
+    const psi0 = cpuPressureTotal();
     for (let round = 0; round < rounds; round++) {
       for (const [i, s] of SNIPPETS.entries()) {
         const first = (round + i) % 2 === 0 ? 'tsprof' : 'mitata';
+        const quiet = await waitQuiet(3000);
         let tsprof: RoundResult['tsprof'] | undefined;
         let stats: RoundResult['mitata'] | undefined;
         for (const side of first === 'tsprof' ? ['tsprof', 'mitata'] : ['mitata', 'tsprof']) {
@@ -101,11 +105,14 @@ async function main(): Promise<void> {
             stats.waitShare = waitShare(a, schedstat(mitata.pid));
           }
         }
-        perSnippet[i].push({ round: round + 1, first, tsprof: tsprof!, mitata: stats! });
+        perSnippet[i].push({ round: round + 1, quiet, first, tsprof: tsprof!, mitata: stats! });
         process.stderr.write(`round ${round + 1}/${rounds} ${s.name}: tsprof ${fmtTime(tsprof!.average)} (waited ${fmtPct(tsprof!.waitShare)}), mitata ${fmtTime(stats!.avg / 1e9)} (waited ${fmtPct(stats!.waitShare)})\n`);
       }
     }
     const elapsed = (performance.now() - t0) / 1e3;
+    const pressure = pressureShare(psi0, cpuPressureTotal(), elapsed * 1e3);
+    const allWaits = perSnippet.flat().flatMap((r) => [r.tsprof.waitShare ?? NaN, r.mitata.waitShare ?? NaN]).filter((x) => Number.isFinite(x));
+    const busy = median(allWaits) > 0.1;
 
     const rows = SNIPPETS.map((s, i) => {
       const rs = perSnippet[i];
@@ -160,6 +167,8 @@ async function main(): Promise<void> {
       '',
       `bench:timeit — tsprof %timeit (kernel, ZeroMQ) vs mitata ${mitataVersion()} (plain node --expose-gc child), ${rounds} interleaved rounds`,
       `node ${process.version}, ${before.cpus} CPUs; load average ${JSON.stringify(before.loadavg)} at start, ${JSON.stringify(after.loadavg)} at end; ${elapsed.toFixed(0)} s of measuring`,
+      `CPU pressure during the bench (PSI "some"): ${fmtPct(pressure)}; median CPU wait of the measuring threads: ${fmtPct(median(allWaits))}`,
+      ...(busy ? ['WARNING: this machine was busy with other work during the run (median CPU wait > 10%): the figures below carry that noise; rerun when it is quieter.'] : []),
       '',
       table,
       '',
@@ -176,7 +185,7 @@ async function main(): Promise<void> {
       '* under 10 ns: %timeit compiles the statement into a for-loop (no call per iteration), mitata calls a function per',
       '  iteration (batched, unrolled ×4), so the two measure different things there; such rows are excluded from the ±15% target.',
       '',
-      `target: within ±15% of mitata on every snippet above 10 ns — ${above.every((r) => r.withinTolerance) ? 'MET' : 'NOT MET'} (${above.filter((r) => r.withinTolerance).length}/${above.length} snippets; per round: ${above.map((r) => `${r.name} ${r.roundsWithinTolerance}/${rounds}`).join(', ')})`,
+      `target: within ±15% of mitata on every snippet above 10 ns — ${above.every((r) => r.withinTolerance) ? 'MET' : 'NOT MET'}${busy ? ' (busy machine, see WARNING)' : ''} (${above.filter((r) => r.withinTolerance).length}/${above.length} snippets; per round: ${above.map((r) => `${r.name} ${r.roundsWithinTolerance}/${rounds}`).join(', ')})`,
       `target: run-to-run spread under 5% on the spin — ${spin.spreadMax < SPIN_SPREAD_TARGET ? 'MET' : spin.spreadMedian < SPIN_SPREAD_TARGET ? 'MET in the median round, NOT in every round' : 'NOT MET'} (median ${fmtPct(spin.spreadMedian)}, worst ${fmtPct(spin.spreadMax)}; per round, with the kernel's CPU wait: ${spin.rounds.map((r) => `${fmtPct(r.tsprof.stdev / r.tsprof.average)} (wait ${fmtPct(r.tsprof.waitShare)})`).join(', ')})`,
       `  in rounds where the kernel waited < ${fmtPct(QUIET_WAIT)} for a CPU: ${quietSpin.length ? `spread ${quietSpin.map((r) => fmtPct(r.tsprof.stdev / r.tsprof.average)).join(', ')} → ${quietSpin.every((r) => r.tsprof.stdev / r.tsprof.average < SPIN_SPREAD_TARGET) ? 'under 5%' : 'not all under 5%'}` : 'no such round in this run'}`,
       `ground truth: the spin is ${SPIN_US} µs by construction; tsprof measured ${fmtTime(spin.tsprof.mean)} (${fmtPct(spin.tsprof.mean / (SPIN_US * 1e-6) - 1)} off), mitata ${fmtTime(spin.mitata.mean)} (${fmtPct(spin.mitata.mean / (SPIN_US * 1e-6) - 1)} off).`,
@@ -185,6 +194,7 @@ async function main(): Promise<void> {
     const out = fileURLToPath(new URL('../../bench/results/timeit-latest.json', import.meta.url));
     writeJson(out, {
       bench: 'timeit', startedAt: startedAt.toISOString(), elapsedSeconds: elapsed, rounds, machine: { before, after }, mitata: mitataVersion(),
+      cpuPressure: pressure, medianCpuWait: median(allWaits), busy,
       units: 'seconds (mitata raw stats in ns)', tinyThresholdSeconds: TINY_S, tolerance: TOLERANCE, spinSpreadTarget: SPIN_SPREAD_TARGET,
       snippets: rows, table,
     });

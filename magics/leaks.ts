@@ -13,7 +13,7 @@
 // run under the allocation tracker, which gives every object it allocated an exact stack in the
 // last snapshot (the per-class "allocated at"). Tracking costs ~100× per allocation, so it is
 // skipped when the warm-up says the cell allocates a lot (or with -s).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intOption, parseOptions } from './argv.js';
@@ -21,7 +21,7 @@ import { escapeHtml, thousands } from './format.js';
 import { htmlNotes, htmlTable } from './render/html.js';
 import type { LeakReport, LeakRow, SamplingProfile, SiteRow } from './v8/heapleaks.js';
 import {
-  collectGarbage, heapWorker, maxOrdinal, prepareScripts, profileBytes, samplingProfile, samplingState, scriptUrlPairs, startSampling, startTracking, stopSampling, stopTracking, writeSnapshot,
+  collectGarbage, heapWorker, maxOrdinal, prepareScripts, prepareTracking, profileBytes, samplingProfile, samplingState, scriptUrlPairs, startSampling, startTracking, stopSampling, stopTracking, writeSnapshot,
 } from './v8/heapcapture.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { MIME_BUNDLE } from '../kernel/session/mime.js';
@@ -29,7 +29,7 @@ import { KeyboardInterrupt } from '../kernel/session/evaluator.js';
 
 const DEFAULT_RUNS = 5;
 /** Above this much allocation per run (warm-up estimate), the last run is not tracked. */
-const TRACK_LIMIT = 16 * 1024 * 1024;
+const TRACK_LIMIT = 8 * 1024 * 1024;
 /** The sampling interval is chosen so that all runs give about this many samples. */
 const TARGET_SAMPLES = 8192;
 
@@ -102,7 +102,10 @@ function allocatedAt(r: LeakRow): string {
 }
 
 function pathCell(r: LeakRow): string {
-  const caps = r.captures?.length ? ` [captures ${r.captures.slice(0, 3).map((c) => `${c.name}: ${c.cls} ${formatBytes(c.size)}`).join(', ')}]` : '';
+  const notes: string[] = [];
+  if (r.captures?.length) notes.push(`captures ${r.captures.slice(0, 3).map((c) => `${c.name}: ${c.cls} ${formatBytes(c.size)}`).join(', ')}`);
+  if (r.definedAt && r.cls === '(anonymous closure)') notes.push(`defined at ${r.definedAt}`);
+  const caps = notes.length ? ` [${notes.join('; ')}]` : '';
   const share = r.pathShare !== undefined && r.pathShare < 0.9 ? ` (${Math.round(r.pathShare * 100)}% of new ones)` : '';
   return `${r.path}${caps}${share}`;
 }
@@ -127,7 +130,7 @@ function textReport(rep: LeakReport, t: LeakTimings): string {
     lines.push(fmt(head), ...body.map(fmt));
     if (rep.hiddenInternal) lines.push(`(${rep.hiddenInternal} V8-internal ${rep.hiddenInternal === 1 ? 'class' : 'classes'} also grew; -a shows them)`);
   }
-  if (rep.sites.length) {
+  if (rep.sites.length && (rep.rows.length || rep.showSites)) {
     lines.push('', `Surviving allocations by function (sampled every ${thousands(rep.samplingInterval ?? 0)} bytes; estimates per run):`);
     for (const s of rep.sites.slice(0, 10)) lines.push(`  ${formatBytes(s.bytesPerIteration, true).padStart(11)}  ~${signed(s.countPerIteration).replace('+', '').padStart(7)} objects  ${s.site}${s.via ? ` via ${s.via}` : ''}`);
   }
@@ -151,7 +154,7 @@ function htmlReport(rep: LeakReport, t: LeakTimings): string {
       { header: 'allocated at', cell: (r) => `<code>${escapeHtml(allocatedAt(r))}</code>`, align: 'left', html: true },
     ], { caption: `grows on every one of ${N} runs (per run)` }));
   }
-  if (rep.sites.length) {
+  if (rep.sites.length && (rep.rows.length || rep.showSites)) {
     parts.push(htmlTable(rep.sites.slice(0, 10), [
       { header: 'bytes/iteration', cell: (s) => formatBytes(s.bytesPerIteration, true) },
       { header: 'objects/iteration', cell: (s) => `~${signed(s.countPerIteration).replace('+', '')}` },
@@ -179,23 +182,38 @@ function pow2ceil(x: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, x)));
 }
 
-async function findLeaks(ctx: MagicContext, run: () => Promise<unknown>, N: number, opts: { interval?: number; noTrack: boolean; limit: number; all: boolean }): Promise<{ report: LeakReport; timings: LeakTimings }> {
+/** The warm-up run under a coarse sampler that counts dead objects too: bytes the cell allocates. */
+async function warmUp(run: () => Promise<void>): Promise<number> {
+  await startSampling(8192, { includeCollected: true });
+  try {
+    await run();
+    return profileBytes(await samplingProfile());
+  } finally {
+    await stopSampling();
+  }
+}
+
+/**
+ * The newest sample's ordinal. Its own frame, so that the profile object (thousands of JS
+ * objects) is not left in a register of the caller's frame, alive in the next snapshot.
+ */
+async function lastOrdinal(): Promise<number> {
+  return maxOrdinal(await samplingProfile());
+}
+
+async function findLeaks(ctx: MagicContext, cell: () => Promise<unknown>, N: number, opts: { interval?: number; noTrack: boolean; limit: number; all: boolean }): Promise<{ report: LeakReport; timings: LeakTimings }> {
   const t0 = performance.now();
+  // The cell's value is dropped inside this helper: a value left in a register of this frame
+  // would be alive in the next snapshot.
+  const run = async (): Promise<void> => {
+    await cell();
+  };
   const worker = heapWorker();
   await worker.ready();
   // Warm-up run, measuring how much the cell allocates (live or not) when we own the sampler.
   const shared = samplingState();
-  let estimate: number | undefined;
   const tw = performance.now();
-  if (!shared) {
-    await startSampling(8192, { includeCollected: true });
-    try {
-      await run();
-      estimate = profileBytes(await samplingProfile());
-    } finally {
-      await stopSampling();
-    }
-  } else await run();
+  const estimate = shared ? (await run(), undefined) : await warmUp(run);
   await settle();
   const warmupMs = performance.now() - tw;
   const interval = shared ? shared.interval : opts.interval ?? Math.min(65536, Math.max(128, pow2ceil(((estimate ?? 0) * N) / TARGET_SAMPLES)));
@@ -213,13 +231,16 @@ async function findLeaks(ctx: MagicContext, run: () => Promise<unknown>, N: numb
   try {
     try {
       worker.send({ op: 'leak-begin' });
-      snapshotMs[0] = writeSnapshot(files[0]);
-      worker.send({ op: 'leak-file', index: 0, file: files[0] });
-      if (shared) minOrdinal = maxOrdinal(await samplingProfile());
+      // What the loop needs exists before the baseline too: the sampler's state, the tracker's
+      // session. (Samples taken before the runs are the kernel's own and are not counted.)
+      if (shared) minOrdinal = await lastOrdinal();
       else {
         await startSampling(interval);
         ownSampler = true;
       }
+      if (track) prepareTracking();
+      snapshotMs[0] = writeSnapshot(files[0]);
+      worker.send({ op: 'leak-file', index: 0, file: files[0] });
       for (let i = 1; i <= N; i++) {
         if (ctx.interrupted) throw new KeyboardInterrupt('interrupted');
         const lastRun = i === N;
@@ -230,22 +251,24 @@ async function findLeaks(ctx: MagicContext, run: () => Promise<unknown>, N: numb
         const tr = performance.now();
         await run();
         runsMs += performance.now() - tr;
-        await settle();
-        if (lastRun && tracking) {
+        // Not for the tracked run: while the tracker runs, the inspector refreshes V8's object-id
+        // map every 50 ms from the event loop, and an object in that map that a GC then moves loses
+        // its allocation stack (V8 updates one or the other). Snapshot right away instead; handles the
+        // run closed are released after it, which only adds to the last step, never a false growth.
+        if (!tracking) await settle();
+        // Every snapshot is taken the same way, from here: the tracked one (which records the
+        // allocation stack of each object the last run allocated) included.
+        snapshotMs[i] = writeSnapshot(files[i]);
+        if (tracking) {
           tracking = false;
-          // Stopping the tracker takes the snapshot (with every tracked object's stack).
-          snapshotMs[i] = await stopTracking((chunk) => worker.send({ op: 'leak-chunk', index: i, chunk }));
-          worker.send({ op: 'leak-chunks-end', index: i });
-        } else {
-          snapshotMs[i] = writeSnapshot(files[i]);
-          worker.send({ op: 'leak-file', index: i, file: files[i] });
+          stopTracking();
         }
+        worker.send({ op: 'leak-file', index: i, file: files[i] });
       }
       collectGarbage();
       profile = await samplingProfile();
     } finally {
-      // Stopping a tracker takes a snapshot nobody reads: only after a failure.
-      if (tracking) await stopTracking().catch(() => undefined);
+      stopTracking();
       if (ownSampler) await stopSampling().catch(() => undefined);
     }
     const report = await worker.request<LeakReport>({
@@ -260,8 +283,16 @@ async function findLeaks(ctx: MagicContext, run: () => Promise<unknown>, N: numb
     const totalMs = performance.now() - t0;
     return { report, timings: { snapshotMs, parseMs: report.timings.parseMs, analyzeMs: report.timings.analyzeMs, warmupMs, runsMs, totalMs } };
   } finally {
-    // After its queue (files it may still be parsing), the worker removes the directory.
-    worker.send({ op: 'leak-end', dir });
+    // The worker deletes each file once parsed. After a failure some may still be queued there:
+    // then the worker removes the directory after its queue.
+    let removed = false;
+    try {
+      rmdirSync(dir);
+      removed = true;
+    } catch {
+      // not empty yet
+    }
+    worker.send({ op: 'leak-end', dir: removed ? undefined : dir });
   }
 }
 
@@ -273,12 +304,14 @@ export const leaks: Magic = {
   options: OPTIONS,
   details: `After one warm-up run (so lazy initialisation is not reported), the cell runs N times with a full
 GC and a heap snapshot after each. A class is reported when its instance count (or its total size)
-increases at every run; count/run and bytes/run are the average growth per run, retained/run the
-growth of what its instances keep alive. The retainer path leads from a GC root (the global object
+increases at every run; count/run and bytes/run are the median growth per run, retained/run the
+growth of what its instances keep alive (last snapshot minus baseline, per run). The retainer path leads from a GC root (the global object
 first; weak references skipped) to one new instance, e.g. cache (Map) → table → Entry; a closure
 shows what its scope captures. "allocated at" is exact for the last run (allocation tracking) and
-names the innermost frame in your code, cell-N:LINE(function); the second table is V8's sampling
-heap profiler over all runs, objects that survived only. Clean code reports "no growth found".`,
+names the innermost frame in your code, cell-N:LINE(function) (LINE: where the function starts);
+the second table is V8's sampling heap profiler over all runs, objects that survived only
+(estimates). Clean code reports "no growth found". Rows come from comparing class totals, so a
+class the kernel also uses (Object, Array, string) can be off by one in a run; the median absorbs it.`,
   async run(ctx, call) {
     const { opts, rest } = parseOptions(call.args, OPTIONS, 'leaks');
     if (rest) throw new UsageError(`%%leaks: unexpected text after the options: ${JSON.stringify(rest)} (the cell body is what runs)`);

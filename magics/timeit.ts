@@ -89,14 +89,17 @@ export function runsChart(r: TimeitResult) {
   });
 }
 
-async function resultBundle(r: TimeitResult, notes: string[]): Promise<MimeBundle> {
+/**
+ * The result as two outputs: the line and table, then the chart. Front ends show one MIME type per
+ * output, and JupyterLab ranks HTML above Vega-Lite, so a chart sharing an output with a table
+ * would never be seen.
+ */
+async function resultBundles(r: TimeitResult, notes: string[]): Promise<MimeBundle[]> {
   const line = r.toString();
-  const chart = await chartBundle(runsChart(r), line);
-  return {
-    ...chart,
-    'text/plain': [...notes, line].join('\n'),
-    'text/html': `<div class="tsprof-timeit"><p><code>${escapeHtml(line)}</code></p>${resultTable(r)}${htmlNotes(notes)}</div>`,
-  };
+  return [
+    { 'text/plain': [...notes, line].join('\n'), 'text/html': `<div class="tsprof-timeit"><p><code>${escapeHtml(line)}</code></p>${resultTable(r)}${htmlNotes(notes)}</div>` },
+    await chartBundle(runsChart(r), `[chart: time per loop in each of the ${r.repeat} runs]`),
+  ];
 }
 
 /** A TimeitResult that displays as its line, the way IPython's does. */
@@ -117,10 +120,11 @@ function progress(ctx: MagicContext, label: string) {
       if (handle) handle.update(text);
       else (handle = ctx.display.handle()).display(text);
     },
-    finish(bundle: MimeBundle | undefined) {
-      if (handle && bundle) handle.update(bundle, { raw: true });
-      else if (handle) handle.update('');
-      else if (bundle) ctx.display.bundle(bundle);
+    finish(bundles: MimeBundle[]) {
+      const [first, ...rest] = bundles;
+      if (handle) handle.update(first, { raw: true });
+      else ctx.display.bundle(first);
+      for (const b of rest) ctx.display.bundle(b);
     },
   };
 }
@@ -129,7 +133,7 @@ export async function timeStatement(ctx: MagicContext, stmt: string, setup: stri
   const compiled = compileStatement(ctx, stmt, setup, opts.clock);
   const shown = opts.quiet ? undefined : progress(ctx, label);
   const result = await measure(ctx, compiled, { loops: opts.loops, repeat: opts.repeat, clock: opts.clock, precision: opts.precision, onRun: shown?.onRun });
-  if (shown) shown.finish(await resultBundle(result, warnings(ctx, result)));
+  if (shown) shown.finish(await resultBundles(result, warnings(ctx, result)));
   return withDisplay(result);
 }
 
@@ -184,7 +188,8 @@ async function compare(ctx: MagicContext, setup: string, body: string, opts: Tim
       ],
     });
     const text = result.toString();
-    ctx.display.bundle({ ...(await chartBundle(chart, text)), 'text/plain': text, 'text/html': table });
+    ctx.display.bundle({ 'text/plain': text, 'text/html': table });
+    ctx.display.bundle(await chartBundle(chart, `[chart: mean time per loop of ${result.variants.length} variants]`));
   }
   displaysAs(result, () => result.toString());
   return result;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests use as judges: real Jupyter clients, the official kernel conformance
-# suite, a Jupyter Server, ipykernel (a bench peer). Idempotent: installs only what is missing.
+# suite, a Jupyter Server, ipykernel (a bench peer), jupyterlab_server (JupyterLab's own discovery of
+# installed extensions) and headless Chromium (the browser tests). Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(python3-jupyter-kernel-test jupyter-client jupyter-console python3-nbclient python3-nbformat
-      python3-jupyter-server python3-ipykernel jupyter-nbconvert)
+      python3-jupyter-server python3-ipykernel jupyter-nbconvert python3-jupyterlab-server chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
+# the JupyterLab extension (its own npm package under labextension/): `tsprof install` copies it
+bash scripts/build-labextension.sh
 npx tsc -p .
 # Suites start kernels and servers; run files one at a time so timings stay honest on 2 cores.
 if [ $# -gt 0 ]; then files=("$@"); else files=(dist/test/*.test.js); fi

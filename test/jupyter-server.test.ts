@@ -259,6 +259,49 @@ test('restart clears state and resets execution_count', async () => {
   assert.equal(again.reply.content.execution_count, 2);
 });
 
+test('magics through the server: %timeit and %prun bring Vega-Lite, HTML and the profile bundle', async () => {
+  const kernel = session!.kernel!;
+  const bundles = (run: Run): Array<{ type: string; data: Record<string, unknown>; displayId?: string }> =>
+    run.iopub
+      .filter((m) => ['display_data', 'update_display_data', 'execute_result'].includes(m.header.msg_type))
+      .map((m) => {
+        const c = m.content as KernelMessage.IDisplayDataMsg['content'];
+        return { type: m.header.msg_type, data: c.data as Record<string, unknown>, displayId: c.transient?.display_id as string | undefined };
+      });
+  const isVegaLite5 = (spec: unknown): boolean => /vega-lite\/v5/.test(String((spec as { $schema?: string })?.$schema));
+  const t0 = performance.now();
+
+  // %timeit: progress in a display that is updated in place to the result: text, HTML table, chart
+  const timeit = await execute(kernel, '%timeit -n 1000 -r 3 Array.from({ length: 100 }, (_, i) => i * 2)', 60_000);
+  assert.equal(timeit.reply.content.status, 'ok', JSON.stringify(timeit.reply.content));
+  const tb = bundles(timeit);
+  const last = tb.at(-1)!;
+  assert.ok(last, 'no display from %timeit');
+  assert.match(String(last.data['text/plain']), /per loop \(mean ± std\. dev\. of 3 runs, 1,000 loops each\)/);
+  assert.match(String(last.data['text/html']), /<table/);
+  assert.ok(isVegaLite5(last.data['application/vnd.vegalite.v5+json']), `vegalite v5 spec in ${Object.keys(last.data)}`);
+  assert.match(String(last.data['image/svg+xml']), /^<svg/);
+  if (last.type === 'update_display_data') assert.equal(last.displayId, tb[0].displayId, 'the update targets the first display');
+
+  // %prun: the profile bundle beside HTML and text, then the flame graph and top-N charts
+  const prun = await execute(kernel, 'function fib(n: number): number { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\n%prun fib(27)', 60_000);
+  assert.equal(prun.reply.content.status, 'ok', JSON.stringify(prun.reply.content));
+  const pb = bundles(prun);
+  const profile = pb.find((b) => b.data['application/vnd.tsprof.profile+json']);
+  assert.ok(profile, `no profile bundle among ${JSON.stringify(pb.map((b) => Object.keys(b.data)))}`);
+  const p = profile.data['application/vnd.tsprof.profile+json'] as { version: number; kind: string; rows: Array<{ label: string }>; flame: { totalMs: number; children: unknown[] } };
+  assert.equal(p.version, 1);
+  assert.equal(p.kind, 'prun');
+  assert.ok(p.rows.some((r) => /\(fib\)$/.test(r.label)), JSON.stringify(p.rows));
+  assert.ok(p.flame.children.length > 0 && p.flame.totalMs > 0, 'the flame tree has samples');
+  assert.match(String(profile.data['text/html']), /<table/);
+  assert.match(String(profile.data['text/plain']), /filename:lineno\(function\)/);
+  const charts = pb.filter((b) => isVegaLite5(b.data['application/vnd.vegalite.v5+json']));
+  assert.ok(charts.length >= 2, `flame graph and top-N charts: ${charts.length}`);
+  for (const c of charts) assert.match(String(c.data['image/svg+xml']), /^<svg/);
+  timings.magicsMs = performance.now() - t0;
+});
+
 test('shut down: the kernel leaves the server and its process ends', async () => {
   const s = session!;
   const kernelId = s.kernel!.id;

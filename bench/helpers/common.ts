@@ -154,3 +154,36 @@ export function waitShare(a: SchedStat | undefined, b: SchedStat | undefined): n
   const wait = b.wait - a.wait;
   return cpu + wait > 0 ? wait / (cpu + wait) : undefined;
 }
+
+/** Linux PSI: microseconds during which some runnable task waited for a CPU (since boot), or undefined. */
+export function cpuPressureTotal(): number | undefined {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wait (up to `maxMs`) for a half-second window in which tasks waited for a CPU less than
+ * `threshold` of the time, so a measurement does not start in the middle of someone else's build.
+ * Returns how long it waited and the pressure of the last window (undefined without PSI).
+ */
+export async function waitQuiet(maxMs: number, threshold = 0.1): Promise<{ waitedMs: number; pressure?: number }> {
+  const t0 = performance.now();
+  for (;;) {
+    const a = cpuPressureTotal();
+    const w0 = performance.now();
+    await new Promise((r) => setTimeout(r, 500));
+    const b = cpuPressureTotal();
+    const pressure = a === undefined || b === undefined ? undefined : (b - a) / 1e3 / (performance.now() - w0);
+    const waitedMs = performance.now() - t0;
+    if (pressure === undefined || pressure < threshold || waitedMs >= maxMs) return { waitedMs, pressure };
+  }
+}
+
+/** CPU pressure (share of time some task waited for a CPU) between two PSI readings taken `ms` apart. */
+export function pressureShare(a: number | undefined, b: number | undefined, ms: number): number | undefined {
+  return a === undefined || b === undefined || ms <= 0 ? undefined : (b - a) / 1e3 / ms;
+}

@@ -127,25 +127,34 @@ export function maxOrdinal(p: SamplingProfile): number {
 }
 
 // -- Allocation tracking: every allocation's stack, recorded in the next snapshot. Costly per
-// allocation (≈100× on an allocation-bound loop), so %%leaks tracks only its last run. Stopping
-// the tracker takes a heap snapshot (the inspector's design), which then is that run's snapshot.
-export async function startTracking(): Promise<void> {
-  await post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+// allocation (≈100× on an allocation-bound loop), so %%leaks tracks only its last run. The
+// inspector's stopTrackingHeapObjects takes a heap snapshot of its own (and in the middle of an
+// inspector call, with its pending callback in the heap), so tracking runs on a session of its own
+// and ends by disconnecting it, which stops the tracker without a snapshot. (It also resets V8's
+// object ids: later snapshots number objects afresh, which is why ids are compared only within one
+// %%leaks run.)
+let trackingSession: Session | undefined;
+
+/** Connect the tracker's session ahead of time, so that it exists in every snapshot of a series. */
+export function prepareTracking(): void {
+  if (trackingSession) return;
+  trackingSession = new Session();
+  trackingSession.connect();
 }
 
-/** Stop tracking; the snapshot this takes arrives in chunks, handed to `onChunk`. Returns ms. */
-export async function stopTracking(onChunk?: (chunk: string) => void): Promise<number> {
-  const s = own();
-  const listener = (m: { params: { chunk: string } }): void => onChunk?.(m.params.chunk);
-  s.on('HeapProfiler.addHeapSnapshotChunk', listener);
-  const t = performance.now();
-  try {
-    collectGarbage();
-    await post('HeapProfiler.stopTrackingHeapObjects', { reportProgress: false });
-  } finally {
-    s.off('HeapProfiler.addHeapSnapshotChunk', listener);
-  }
-  return performance.now() - t;
+export async function startTracking(): Promise<void> {
+  prepareTracking();
+  const s = trackingSession!;
+  await new Promise<void>((resolve, reject) => {
+    s.post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true }, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Stop tracking (if started) and drop the session. */
+export function stopTracking(): void {
+  const s = trackingSession;
+  trackingSession = undefined;
+  s?.disconnect();
 }
 
 // -- The worker.

@@ -29,8 +29,10 @@ export interface LeakRow {
   counts: number[];
   /** Self bytes after the baseline and after each iteration. */
   sizes: number[];
+  /** Median growth over the N steps. */
   countPerIteration: number;
   bytesPerIteration: number;
+  /** Growth of the class's retained size, last snapshot minus baseline, divided by N. */
   retainedPerIteration: number;
   /** Instances allocated during the runs that are still alive. */
   newObjects: number;
@@ -39,6 +41,8 @@ export interface LeakRow {
   pathShare?: number;
   pathSteps?: PathStep[];
   allocatedAt: AllocationSite[];
+  /** For closures: where the function is defined (`cell-4:3`). */
+  definedAt?: string;
   /** For closures: the variables the example instance's scope holds, largest first. */
   captures?: Array<{ name: string; cls: string; size: number }>;
   example?: { id: number; selfSize: number; retainedSize: number };
@@ -57,6 +61,8 @@ export interface LeakReport {
   /** Grown V8-internal classes not in `rows` (shown with -a). */
   hiddenInternal: number;
   sites: SiteRow[];
+  /** Show the sampled sites even when nothing grew (-a). */
+  showSites: boolean;
   samplingInterval?: number;
   tracked: boolean;
   notes: string[];
@@ -132,6 +138,16 @@ export function chooseSite(frames: TraceFrame[], exclude?: string): { site: stri
   if (!user) return { site: leafLabel };
   const site = siteLabel(user.name, user.url, user.line);
   return user === leaf ? { site } : { site, via: leafLabel };
+}
+
+/**
+ * Growth per run: the median of the N steps, so a one-off allocation by the kernel in one step
+ * (an Array, an Object) does not turn +1 into +1.2.
+ */
+function medianStep(xs: number[]): number {
+  const d = xs.slice(1).map((x, i) => x - xs[i]).sort((a, b) => a - b);
+  const m = d.length >> 1;
+  return d.length % 2 ? d[m] : (d[m - 1] + d[m]) / 2;
 }
 
 /** Strictly increasing at every step. */
@@ -326,9 +342,10 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
     const lastRetained = classRetained(last, dom);
     const paths = last.shortestPaths();
     const { classOf, classes } = last.classes();
+    const grownNames = new Set(grown);
     const grownIdx = new Set<number>();
     classes.forEach((c, k) => {
-      if (grown.includes(c.name)) grownIdx.add(k);
+      if (grownNames.has(c.name)) grownIdx.add(k);
     });
     // New instances (object ids past the baseline's) of each grown class, and allocation sites
     // of the ones the tracked iteration allocated.
@@ -337,9 +354,17 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
     const sites = new Map<number, Map<string, AllocationSite>>();
     const siteMemo = new Map<number, { site: string; via?: string } | undefined>();
     const traces = last.a.traces;
+    // Embedder (native) nodes such as ArrayBuffer data have address-derived ids: they are new
+    // when the object that owns them (their dominator) is.
+    const nativeType = last.t.native;
+    const isNew = (i: number): boolean => {
+      if (last.a.nodeTypes[i] !== nativeType) return last.isNewerThan(i, base.maxId);
+      const owner = dom.idom[i];
+      return owner > 0 && last.a.nodeTypes[owner] !== nativeType && last.isNewerThan(owner, base.maxId);
+    };
     for (let i = 0; i < last.nodeCount; i++) {
       const c = classOf[i];
-      if (!grownIdx.has(c) || !last.isNewerThan(i, base.maxId)) continue;
+      if (!grownIdx.has(c) || !isNew(i)) continue;
       newCount.set(c, (newCount.get(c) ?? 0) + 1);
       if (paths.dist[i] >= 0) {
         const list = candidates.get(c) ?? [];
@@ -383,19 +408,26 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
       const total = siteMap ? [...siteMap.values()].reduce((a, s) => a + s.count, 0) : 0;
       const allocatedAt = siteMap ? [...siteMap.values()].sort((a, b) => b.count - a.count).map((s) => ({ ...s, share: s.count / total })) : [];
       const isClosure = ex !== undefined && last.type(ex) === 'closure';
+      let definedAt: string | undefined;
+      if (isClosure) {
+        const loc = last.closureLocation(ex!);
+        const url = loc && loc.scriptId > 0 ? input.scriptNames?.urls.get(loc.scriptId) ?? input.scriptNames?.fallback : undefined;
+        if (loc && url) definedAt = `${displayFile(url)}:${loc.line + 1}`;
+      }
       rows.push({
         cls,
         internal,
         counts,
         sizes,
-        countPerIteration: (counts[N] - counts[0]) / N,
-        bytesPerIteration: (sizes[N] - sizes[0]) / N,
+        countPerIteration: medianStep(counts),
+        bytesPerIteration: medianStep(sizes),
         retainedPerIteration: ((lastRetained.get(cls) ?? 0) - (input.firstRetained.get(cls) ?? 0)) / N,
         newObjects: newCount.get(k) ?? 0,
         path: formatPath(steps),
         pathShare: rep?.share,
         pathSteps: steps,
         allocatedAt,
+        definedAt,
         captures: isClosure ? last.captures(ex!, dom.retained).sort((a, b) => b.size - a.size) : undefined,
         example: ex !== undefined ? { id: last.id(ex), selfSize: last.selfSize(ex), retainedSize: dom.retained[ex] } : undefined,
       });
@@ -411,6 +443,7 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
     rows: visible.slice(0, input.limit),
     hiddenInternal,
     sites,
+    showSites: input.showInternal,
     samplingInterval: input.samplingInterval,
     tracked: Boolean(last.a.traces),
     notes,

@@ -460,7 +460,6 @@ export interface PathStep {
   internal: boolean;
 }
 
-const INTERNAL_TYPES = new Set(['hidden', 'code', 'synthetic', 'object shape', 'array']);
 /** Edges that are V8 plumbing: the path goes through them but does not print them. */
 const QUIET_EDGES = new Set(['native_context', 'script_context_table', 'context', 'previous', 'elements', 'properties', 'extension', 'global_proxy_object', 'map']);
 
@@ -734,12 +733,6 @@ export class HeapSnapshot {
       retained[idomN[w]] += retained[w];
     }
     return { idom: idomN, retained, order: vertex.subarray(0, reachable), reachable };
-  }
-
-  /** Out-edges of a node as [edge, target] pairs. */
-  *edges(i: number): Generator<[number, number]> {
-    const { firstEdge, edgeTo } = this.a;
-    for (let e = firstEdge[i]; e < firstEdge[i + 1]; e++) yield [e, edgeTo[e]];
   }
 
   /** A readable one-line label of a node: its class, with the function name for closures. */

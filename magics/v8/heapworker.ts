@@ -5,15 +5,13 @@
 // them as growth. It also parses in parallel with the main thread's next iteration.
 import { rmSync } from 'node:fs'; // (this isolate is not measured: rimraf loading here is harmless)
 import { parentPort } from 'node:worker_threads';
-import { compareTotals, HeapSnapshot, readHeapSnapshot, SnapshotParser, summarize, type DiffRow, type SnapshotSummary } from './heapsnapshot.js';
+import { compareTotals, HeapSnapshot, readHeapSnapshot, summarize, type DiffRow, type SnapshotSummary } from './heapsnapshot.js';
 import { analyzeLeaks, classRetained, samplingSites, seriesPoint, setPackageDistUrl, type SamplingProfile, type SeriesPoint, type SiteRow } from './heapleaks.js';
 
 export type WorkerRequest =
   | { op: 'config'; packageDistUrl: string }
   | { op: 'leak-begin' }
   | { op: 'leak-file'; index: number; file: string }
-  | { op: 'leak-chunk'; index: number; chunk: string }
-  | { op: 'leak-chunks-end'; index: number }
   | { op: 'leak-analyze'; id: number; iterations: number; profile?: SamplingProfile; minOrdinal: number; samplingInterval?: number; limit: number; showInternal: boolean; scriptUrls: Array<[number, string]>; fallbackUrl?: string }
   | { op: 'leak-end'; dir?: string }
   | { op: 'snap-take'; id: number; name: string; file: string; profile?: SamplingProfile; samplingInterval?: number; scriptUrls: Array<[number, string]>; currentCell: string }
@@ -48,7 +46,6 @@ export interface SnapDiff {
 let series: SeriesPoint[] = [];
 let firstRetained = new Map<string, number>();
 let last: HeapSnapshot | undefined;
-let streaming: SnapshotParser | undefined;
 let parseMs: number[] = [];
 let failure: string | undefined;
 
@@ -88,7 +85,6 @@ function handle(msg: WorkerRequest): unknown {
       series = [];
       firstRetained = new Map();
       last = undefined;
-      streaming = undefined;
       parseMs = [];
       failure = undefined;
       return undefined;
@@ -100,19 +96,6 @@ function handle(msg: WorkerRequest): unknown {
       } finally {
         rmSync(msg.file, { force: true });
       }
-      return undefined;
-    }
-    case 'leak-chunk':
-      if (failure) return undefined;
-      streaming ??= new SnapshotParser();
-      streaming.write(Buffer.from(msg.chunk, 'utf8'));
-      return undefined;
-    case 'leak-chunks-end': {
-      if (failure) return undefined;
-      const t = performance.now();
-      const parser = streaming ?? new SnapshotParser();
-      streaming = undefined;
-      addToSeries(msg.index, parser.finish(), performance.now() - t);
       return undefined;
     }
     case 'leak-analyze': {
@@ -136,7 +119,6 @@ function handle(msg: WorkerRequest): unknown {
       if (msg.dir) rmSync(msg.dir, { recursive: true, force: true });
       series = [];
       last = undefined;
-      streaming = undefined;
       firstRetained = new Map();
       return undefined;
     case 'snap-take': {
