@@ -16,7 +16,7 @@ import type { DiffRow } from './v8/heapsnapshot.js';
 import type { SnapDiff, SnapInfo } from './v8/heapworker.js';
 import { heapWorker, prepareScripts, samplingProfile, samplingState, scriptUrlPairs, startSampling, stopSampling, writeSnapshot, type HeapWorker } from './v8/heapcapture.js';
 import { UsageError, type Magic, type OptionSpec } from './types.js';
-import { MIME_BUNDLE } from '../kernel/session/mime.js';
+import { displaysAs } from '../kernel/session/mime.js';
 
 const DEFAULT_SAMPLING = 1024;
 let taken = 0;
@@ -125,7 +125,7 @@ sites) until --stop; it slows allocation a little.`,
       if (!opts.q) ctx.display.bundle({ 'text/plain': text });
       if (!opts.o) return undefined;
       const result = new HeapSnapshotInfo(info, text);
-      Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
+      displaysAs(result, () => text);
       return result;
     } finally {
       removeFile(file);
@@ -201,7 +201,7 @@ on for both snapshots (%heapsnap -t) and shows live sampled bytes (estimates).`,
     }
     if (!opts.o) return undefined;
     const result = new HeapDiffResult(diff.a, diff.b, diff.byClass, diff.bySite, text);
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
+    displaysAs(result, () => text);
     return result;
   },
 };

@@ -24,7 +24,7 @@ import {
   collectGarbage, heapWorker, maxOrdinal, prepareScripts, prepareTracking, profileBytes, samplingProfile, samplingState, scriptUrlPairs, startSampling, startTracking, stopSampling, stopTracking, writeSnapshot,
 } from './v8/heapcapture.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { MIME_BUNDLE } from '../kernel/session/mime.js';
+import { displaysAs } from '../kernel/session/mime.js';
 import { KeyboardInterrupt } from '../kernel/session/evaluator.js';
 
 const DEFAULT_RUNS = 5;
@@ -326,7 +326,7 @@ class the kernel also uses (Object, Array, string) can be off by one in a run; t
     if (!opts.q) ctx.display.bundle({ 'text/plain': text, 'text/html': htmlReport(report, timings) });
     if (!opts.o) return undefined;
     const result = new LeakResult(N, report.rows, report.sites, report.hiddenInternal, report.samplingInterval, report.tracked, report.notes, timings, text);
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': text }), enumerable: false });
+    displaysAs(result, () => text);
     return result;
   },
 };

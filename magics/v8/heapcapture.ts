@@ -8,8 +8,8 @@
 // A snapshot's closures need their script's line ends: V8 computes them by scanning the source
 // when missing, per closure, and with a large module loaded (typescript) one snapshot took 35 s.
 // Enabling the debugger once computes them for every script (then 0.7 s).
+import { collectGarbage } from './memory.js';
 import v8 from 'node:v8';
-import vm from 'node:vm';
 import { Session } from 'node:inspector';
 import { Worker } from 'node:worker_threads';
 import { PACKAGE_DIST_URL } from './calltree.js';
@@ -33,20 +33,7 @@ export function post<T = unknown>(method: string, params: object = {}): Promise<
   });
 }
 
-let gcFn: (() => void) | undefined;
-
-/** A full GC (the kernel runs with --expose-gc; otherwise the flag is set at run time). */
-export function collectGarbage(): void {
-  if (!gcFn) {
-    const g = (globalThis as { gc?: () => void }).gc;
-    if (typeof g === 'function') gcFn = g;
-    else {
-      v8.setFlagsFromString('--expose-gc');
-      gcFn = vm.runInNewContext('gc') as () => void;
-    }
-  }
-  gcFn();
-}
+export { collectGarbage };
 
 /**
  * Compute line ends for every script (see the header), so snapshots stay fast. Returns the URL of

@@ -362,9 +362,17 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
       const owner = dom.idom[i];
       return owner > 0 && last.a.nodeTypes[owner] !== nativeType && last.isNewerThan(owner, base.maxId);
     };
+    // Objects of grown classes first seen in the last snapshot, and how many have a stack.
+    const previousMaxId = series[N - 1].maxId;
+    let lastRunObjects = 0;
+    let lastRunTraced = 0;
     for (let i = 0; i < last.nodeCount; i++) {
       const c = classOf[i];
       if (!grownIdx.has(c) || !isNew(i)) continue;
+      if (traces && last.a.nodeTypes[i] !== nativeType && last.isNewerThan(i, previousMaxId)) {
+        lastRunObjects++;
+        if (traces.nodeTrace[i]) lastRunTraced++;
+      }
       newCount.set(c, (newCount.get(c) ?? 0) + 1);
       if (paths.dist[i] >= 0) {
         const list = candidates.get(c) ?? [];
@@ -387,6 +395,9 @@ export function analyzeLeaks(input: AnalyzeInput): LeakReport {
           sites.set(c, m);
         }
       }
+    }
+    if (lastRunObjects >= 10 && lastRunTraced < lastRunObjects / 2) {
+      notes.push(`allocation stacks were lost for ${lastRunObjects - lastRunTraced} of ${lastRunObjects} objects of the tracked run (V8 drops an object's stack when a GC moves it after the inspector's periodic id refresh, which runs when the cell awaits); "allocated at" is incomplete, the sampled table is not affected`);
     }
     const example = new Map<number, { node: number; share: number }>();
     for (const [c, list] of candidates) example.set(c, representative(last, list, paths, dom.retained));
