@@ -147,17 +147,17 @@ function htmlReport(rep: LeakReport, t: LeakTimings): string {
   } else {
     parts.push(htmlTable(rep.rows, [
       { header: 'constructor', cell: (r) => `<code>${escapeHtml(r.cls)}</code>`, align: 'left', html: true },
-      { header: 'count/iteration', cell: (r) => signed(r.countPerIteration) },
-      { header: 'bytes/iteration', cell: (r) => formatBytes(r.bytesPerIteration, true) },
-      { header: 'retained/iteration', cell: (r) => formatBytes(r.retainedPerIteration, true) },
+      { header: 'count/run', cell: (r) => signed(r.countPerIteration) },
+      { header: 'bytes/run', cell: (r) => formatBytes(r.bytesPerIteration, true) },
+      { header: 'retained/run', cell: (r) => formatBytes(r.retainedPerIteration, true) },
       { header: 'retainer path', cell: (r) => `<code>${escapeHtml(pathCell(r))}</code>`, align: 'left', html: true },
       { header: 'allocated at', cell: (r) => `<code>${escapeHtml(allocatedAt(r))}</code>`, align: 'left', html: true },
     ], { caption: `grows on every one of ${N} runs (per run)` }));
   }
   if (rep.sites.length && (rep.rows.length || rep.showSites)) {
     parts.push(htmlTable(rep.sites.slice(0, 10), [
-      { header: 'bytes/iteration', cell: (s) => formatBytes(s.bytesPerIteration, true) },
-      { header: 'objects/iteration', cell: (s) => `~${signed(s.countPerIteration).replace('+', '')}` },
+      { header: 'bytes/run', cell: (s) => formatBytes(s.bytesPerIteration, true) },
+      { header: 'objects/run', cell: (s) => `~${signed(s.countPerIteration).replace('+', '')}` },
       { header: 'function', cell: (s) => `<code>${escapeHtml(s.site + (s.via ? ` via ${s.via}` : ''))}</code>`, align: 'left', html: true },
     ], { caption: `surviving allocations by function (sampled every ${thousands(rep.samplingInterval ?? 0)} bytes)` }));
   }

@@ -223,6 +223,9 @@ function summaryText(r: Omit<MprofResult, 'text' | 'toString' | 'samples' | 'rat
   return out.join('\n');
 }
 
+/** Above this many function calls, markers become a "calls in flight" band. */
+const MAX_MARKED_CALLS = 40;
+
 export function mprofChart(r: MprofResult): VegaLiteSpec {
   const values: Array<{ t: number; series: string; MiB: number }> = [];
   const add = (name: SeriesName, v: number[] | undefined): void => {
@@ -247,7 +250,25 @@ export function mprofChart(r: MprofResult): VegaLiteSpec {
       },
     },
   ];
-  if (shown.length) {
+  if (shown.length > MAX_MARKED_CALLS) {
+    // Hundreds of calls (a server under load) as rules would bury the lines: show how many calls
+    // were running at each moment instead, on an axis of its own.
+    const bins = 120;
+    const step = r.duration / bins || 1;
+    const inFlight = Array.from({ length: bins }, (_, i) => ({ t: i * step, calls: 0 }));
+    for (const m of shown) {
+      for (let i = Math.max(0, Math.floor(m.start / step)); i < bins && i * step <= m.end; i++) inFlight[i].calls++;
+    }
+    layers.unshift({
+      data: { values: inFlight },
+      mark: { type: 'area', interpolate: 'step-after', opacity: 0.15, color: '#555' },
+      encoding: {
+        x: { field: 't', type: 'quantitative' },
+        y: { field: 'calls', type: 'quantitative', title: `calls in flight (${shown.length} marked)`, axis: { orient: 'right' } },
+        tooltip: [{ field: 't', title: 's', format: '.3f' }, { field: 'calls' }],
+      },
+    });
+  } else if (shown.length) {
     layers.unshift({
       data: { values: shown },
       mark: { type: 'rect', opacity: 0.08, color: '#555' },
@@ -264,6 +285,7 @@ export function mprofChart(r: MprofResult): VegaLiteSpec {
     }
   }
   return spec({
+    ...(shown.length > MAX_MARKED_CALLS ? { resolve: { scale: { y: 'independent' } } } : {}),
     title: `memory over time${r.leak ? ' — only grows' : ''}`,
     width: 560,
     height: 220,
@@ -287,9 +309,13 @@ function htmlReport(r: MprofResult, notes: string[]): string {
   return `<div class="tsprof-mprof"><p><code>${escapeHtml(r.text.split('\n')[0])}</code></p>${table}${marks ? `<p style="margin:2px 0">${marks}</p>` : ''}${htmlNotes(notes)}</div>`;
 }
 
+/**
+ * The hint needs the JS heap or external memory to only grow: RSS alone is not evidence, because
+ * the allocator keeps freed pages mapped, so RSS rarely shrinks after a GC even when nothing leaks.
+ */
 function leakMessage(summary: Partial<Record<SeriesName, SeriesSummary>>): string | undefined {
   const grown = (Object.keys(summary) as SeriesName[]).filter((n) => summary[n]!.onlyGrows);
-  if (!grown.length) return undefined;
+  if (!grown.some((n) => n === 'heapUsed' || n === 'external')) return undefined;
   const parts = grown.map((n) => `${LABELS[n]} ${rate(summary[n]!.slope)}, +${(summary[n]!.retained - summary[n]!.start).toFixed(2)} MiB still held after a full GC`);
   return `⚠ memory only grows (${parts.join('; ')}): a leak? %%leaks finds what grows and what keeps it.`;
 }

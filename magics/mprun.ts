@@ -202,7 +202,7 @@ export interface MemLine {
   memUsage?: number;
   /** MiB, net change over all occurrences. */
   increment?: number;
-  /** MiB allocated by the line (net change plus what GC freed meanwhile). */
+  /** MiB allocated by the line (net change plus what GC freed meanwhile; never below zero: when GC events cannot be sized, a line freeing memory must not read as negative allocation). */
   allocated?: number;
   occurrences?: number;
   contents: string;
@@ -278,7 +278,7 @@ async function profileMemory(ctx: MagicContext, targets: Target[], statement: ()
         continue;
       }
       lines.push(hits
-        ? { line: l + 1, memUsage: rec.peak[l] ? rec.peak[l] / MiB : undefined, increment: rec.net[l] / MiB, allocated: (rec.net[l] + rec.freed[l]) / MiB, occurrences: hits, contents: tsLines[l] ?? '' }
+        ? { line: l + 1, memUsage: rec.peak[l] ? rec.peak[l] / MiB : undefined, increment: rec.net[l] / MiB, allocated: Math.max(0, rec.net[l] + rec.freed[l]) / MiB, occurrences: hits, contents: tsLines[l] ?? '' }
         : { line: l + 1, contents: tsLines[l] ?? '' });
     }
     return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, calls: rec.calls, lines };

@@ -116,7 +116,7 @@ const EXPECTED: Record<string, Record<string, Kind[]>> = {
 /** Figures the Markdown explains, as they must appear in a cell's text (text/plain and streams). */
 const FIGURES: Record<string, Record<string, RegExp[]>> = {
   'timeit-comparison.ipynb': {
-    't-unshift': [/ per loop \(mean ± std\. dev\. of 5 runs, [\d,]+ loops each\)/],
+    't-unshift': [/ per loop \(mean ± std\. dev\. of 3 runs, [\d,]+ loops each\)/],
     compare: [/^push .*fastest$/m, /^unshift .*× slower$/m],
     'o-fields': [/loops × repeat : 1000 × 5/, /all_runs\[0\] \/ loops = timings\[0\]: true/],
     time: [/CPU times: user .*total: /, /Wall time: /, /^2000000$/m],

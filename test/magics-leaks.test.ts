@@ -76,10 +76,10 @@ let nextId = 0;`);
 for (let i = 0; i < ${K}; i++) { const id = nextId++; cache.set(id, new Entry(id, 'payload ' + id)); }`);
   const entry = row(rows, 'Entry');
   assert.ok(entry, `Entry is reported:\n${text}`);
-  assert.equal(entry['count/iteration'], `+${K}`, 'count growth per run is exactly what the cell adds');
-  const self = bytes(entry['bytes/iteration']);
+  assert.equal(entry['count/run'], `+${K}`, 'count growth per run is exactly what the cell adds');
+  const self = bytes(entry['bytes/run']);
   assert.ok(self >= K * 24 && self <= K * 128, `self bytes per run are K instances' worth: ${self}`);
-  assert.ok(bytes(entry['retained/iteration']) >= self, 'retained ≥ self (each Entry keeps its payload string)');
+  assert.ok(bytes(entry['retained/run']) >= self, 'retained ≥ self (each Entry keeps its payload string)');
   assert.match(entry['retainer path'], /^cache \(Map\) → table → Entry$/, 'the path goes through the cache');
   assert.equal(entry['allocated at'], `cell-${count}:1(<cell>)`, 'allocated by the top level of the %%leaks cell');
   assert.match(text, /^Entry\s+\+37\s/m, 'the text table has the row too');
@@ -102,20 +102,20 @@ handlers.push(makeHandler(1));`);
   const closure = row(rows, 'keepBig (closure)');
   const array = row(rows, 'Array');
   assert.ok(closure && array, `the closure and the Array are reported:\n${text}`);
-  assert.equal(closure['count/iteration'], '+1');
-  assert.equal(array['count/iteration'], '+1');
+  assert.equal(closure['count/run'], '+1');
+  assert.equal(array['count/run'], '+1');
   // 10,000 elements of 8 bytes plus the FixedArray header: 80,016 bytes = 78.1 KiB per run
   // (shown to 0.1 KiB; the closure adds itself and its scope, ~100 bytes).
   for (const r of [closure, array]) {
-    const kept = bytes(r['retained/iteration']);
-    assert.ok(kept >= 78.1 * 1024 && kept <= 79 * 1024, `${String(r['constructor'])} retains ~78 KiB per run: ${r['retained/iteration']}`);
+    const kept = bytes(r['retained/run']);
+    assert.ok(kept >= 78.1 * 1024 && kept <= 79 * 1024, `${String(r['constructor'])} retains ~78 KiB per run: ${r['retained/run']}`);
   }
   assert.match(closure['retainer path'], /^handlers \(Array\) → \[\d+\] → ƒ keepBig \[captures big: Array 78\.\d KiB\]$/, closure['retainer path']);
   assert.match(array['retainer path'], /^handlers \(Array\) → \[\d+\] → ƒ keepBig → captured big \(Array\)$/, array['retainer path']);
   assert.equal(closure['allocated at'], `cell-${setupCell}:2(makeHandler)`, 'the closure was allocated by makeHandler (line 2 of its cell)');
   assert.equal(array['allocated at'], `cell-${setupCell}:2(makeHandler)`);
   const elements = row(rows, '(array elements)');
-  assert.ok(elements && bytes(elements['bytes/iteration']) >= 78.1 * 1024, 'the backing store shows the 78 KiB per run as self size');
+  assert.ok(elements && bytes(elements['bytes/run']) >= 78.1 * 1024, 'the backing store shows the 78 KiB per run as self size');
 });
 
 test('%%leaks finds event listeners never removed, with a retainer path through the emitter', async () => {
@@ -127,7 +127,7 @@ bus.setMaxListeners(0);`);
 bus.on('tick', function onTick() { return 1; });`);
   const listener = row(rows, 'onTick (closure)');
   assert.ok(listener, `the listener is reported:\n${text}`);
-  assert.equal(listener['count/iteration'], '+1');
+  assert.equal(listener['count/run'], '+1');
   assert.match(listener['retainer path'], /^bus \(EventEmitter\) → _events \(Object\) → tick \(Array\) → \[\d\] → ƒ onTick$/);
   assert.equal(listener['allocated at'], `cell-${count}:1(<cell>)`);
   assert.match(text, /every one of 4 runs/, '-n sets the number of runs');
@@ -212,7 +212,7 @@ test('%%leaks while %heapsnap -t keeps a sampler running: it reads that sampler 
   const { text, rows } = await leaks('%%leaks -n 3\naddCrates();');
   const crate = row(rows, 'Crate');
   assert.ok(crate, `Crate is reported:\n${text}`);
-  assert.equal(crate['count/iteration'], '+25');
+  assert.equal(crate['count/run'], '+25');
   assert.match(crate['allocated at'], /^cell-\d+:3\(addCrates\)$/);
   assert.match(text, /sampled every 1,024 bytes/, "the persistent sampler's interval");
   const stop = await k.client.execute('%heapsnap --stop');
