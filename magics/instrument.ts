@@ -162,11 +162,14 @@ export function instrumentScript(script: string, probeId: string): { code: strin
 export class TimeRecorder implements Recorder<{ line: number; t: number }> {
   readonly hits: Float64Array;
   readonly time: Float64Array;
+  /** Frames entered: calls of the instrumented functions. */
+  calls = 0;
   constructor(lines: number) {
     this.hits = new Float64Array(lines);
     this.time = new Float64Array(lines);
   }
   e(): { line: number; t: number } {
+    this.calls++;
     return { line: -1, t: 0 };
   }
   l(f: { line: number; t: number }, line: number): void {

@@ -29,7 +29,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'D', value: true, metavar: 'FILE', help: 'write the raw result as JSON to FILE' },
   { name: 'q', help: 'quiet: show nothing (use with -r, -T or -D)' },
   { name: 'i', value: true, metavar: 'US', help: `sampling interval in microseconds for the Time column (default ${DEFAULT_INTERVAL_US})` },
-  { name: 'x', help: 'exact mode: instrument every statement and time it with the clock (deterministic, like line_profiler; costs a probe per statement, roughly 30-100 ns)' },
+  { name: 'x', help: 'exact mode: instrument every statement and time it with the clock (deterministic, like line_profiler: a line includes the time of what it calls, so a recursive function counts each level again; costs a probe per statement, about 45-100 ns)' },
 ];
 
 const TIMER_UNIT = 1e-9;
@@ -149,6 +149,11 @@ async function sampledMode(ctx: MagicContext, targets: Target[], statement: () =
     const script = coverage.find((c) => c.url === t.freshUrl);
     const fresh = freshScript(t);
     const hits = script ? hitsPerLine(fresh, script.functions, t.firstLine, t.lastLine) : new Map<number, number>();
+    // In the fresh script the function starts after the padding and the opening parenthesis; its
+    // first line (where `(` sits outside the function) counts its calls.
+    const freshStart = t.firstLine + (t.startOffset - lineStarts(t.js)[t.firstLine]) + 1;
+    const calls = script?.functions.find((f) => f.ranges[0]?.startOffset === freshStart)?.ranges[0].count ?? 0;
+    hits.set(t.firstLine, calls);
     const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
     const jsLines = fresh.split('\n');
     const times = lineTimes(up, t, hits, jsLines);
@@ -159,9 +164,6 @@ async function sampledMode(ctx: MagicContext, targets: Target[], statement: () =
       const h = hits.get(l);
       lines.push({ line: l + 1, hits: h, time: us / 1e6, perHit: h ? us / 1e6 / h : undefined, percent: totalUs > 0 ? (100 * us) / totalUs : 0, contents: tsLines[l] ?? '' });
     }
-    // In the fresh script the function starts after the padding and the opening parenthesis.
-    const freshStart = t.firstLine + (t.startOffset - lineStarts(t.js)[t.firstLine]) + 1;
-    const calls = script?.functions.find((f) => f.ranges[0]?.startOffset === freshStart)?.ranges[0].count ?? 0;
     functions.push({ name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalUs / 1e6, calls, lines });
   }
   return functions;
@@ -193,7 +195,9 @@ async function exactMode(ctx: MagicContext, targets: Target[], statement: () => 
       const s = rec.time[l] / 1e3;
       lines.push({ line: l + 1, hits, time: s, perHit: hits ? s / hits : undefined, percent: totalMs > 0 ? (100 * rec.time[l]) / totalMs : 0, contents: tsLines[l] ?? '' });
     }
-    return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalMs / 1e3, calls: lines[0]?.hits ?? 0, lines };
+    // The function's own line counts its calls, as a one-line function's statement would.
+    if (!lines[0].hits && rec.calls) lines[0].hits = rec.calls;
+    return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalMs / 1e3, calls: rec.calls, lines };
   });
 }
 
@@ -206,7 +210,8 @@ export const lprun: Magic = {
   details: `Hits are exact (V8 block coverage, mapped to the TypeScript lines of the cell). Time is sampled
 (every -i µs) in the same run: each line's own time plus, for a line that calls another function, that
 call's time. Counting keeps the profiled functions out of V8's optimizing compiler while the statement
-runs, so expect it to run about 1.5-2× slower than plain; compare lines with each other. Functions
+runs: measured 2× slower than plain for call-heavy code, up to 4× for tight loops; compare lines with
+each other. Functions
 defined in notebook cells work, async functions too (lines after an await are counted). The functions
 are recompiled from their source for the run: a function that closes over a local scope (one defined
 inside another function) cannot be line-profiled this way; profile its outer function.`,

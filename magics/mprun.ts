@@ -14,6 +14,7 @@ import { functionOptions, parseOptions, statementOf } from './argv.js';
 import { escapeHtml } from './format.js';
 import { htmlTable } from './render/html.js';
 import { probeKey, type Recorder } from './instrument.js';
+import { collectGarbage } from './v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
 import { compileFresh, rebind, resolveTarget, type Target } from './targets.js';
 import { displayFile } from './v8/sources.js';
@@ -253,7 +254,9 @@ async function profileMemory(ctx: MagicContext, targets: Target[], statement: ()
     (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)] = recorders[i];
     t.fresh = compileFresh(t, t.freshUrl);
   });
-  (globalThis as { gc?: () => void }).gc?.();
+  // Two full GCs first: ArrayBuffers freed earlier are swept (and uncounted from external memory)
+  // concurrently, which would read as negative allocation on whatever line is running.
+  collectGarbage();
   let watched: Awaited<ReturnType<typeof watchGcs>>;
   try {
     for (const t of targets) await rebind(ctx, t.expr, t.fresh!);

@@ -78,7 +78,8 @@ export class KernelSession {
     if (storeHistory) this.history.add(count, req.code);
 
     this.payload = [];
-    const ctx: CellContext = { parent, cell: silent ? -++this.silentCount : count };
+    // A cell outside history gets a name of its own, so it never takes over an earlier cell's sources.
+    const ctx: CellContext = { parent, cell: storeHistory ? count : -++this.silentCount };
     setLatestCell(ctx);
     const outcome = await cellContext.run(ctx, () => this.runCell(req.code, ctx));
     this.streams.flush();
