@@ -394,7 +394,7 @@ not a leak).`,
     for (const name of Object.keys(series) as SeriesName[]) {
       const v = series[name]!;
       const bytes = name === 'rss' ? samples.rss : name === 'heapUsed' ? samples.heapUsed : name === 'external' ? samples.external : samples.children;
-      const g: Growth = growth(samples.t.map((x) => x / 1e3), bytes, retained[name]);
+      const g: Growth = growth(samples.t.map((x) => x / 1e3), bytes, retained[name], undefined, name === 'heapUsed');
       summary[name] = { start: v[0] ?? 0, peak: Math.max(...v), end: v.at(-1) ?? 0, retained: retained[name] / MiB, slope: g.slope, onlyGrows: g.onlyGrows };
     }
     const duration = (t1! - t0!) / 1e3;
