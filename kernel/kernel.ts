@@ -5,7 +5,7 @@ import { newHeader } from './wire/header.js';
 import {
   replyType,
   type CommInfoRequest, type CommOpen, type CompleteRequest, type ExecuteRequest, type Header, type HistoryRequest,
-  type InspectRequest, type IsCompleteRequest, type KernelInfoReply, type Message, type OutgoingMessage, type ShutdownRequest,
+  type InspectRequest, type IsCompleteRequest, type Message, type OutgoingMessage, type ShutdownRequest,
 } from './wire/message.js';
 import type { LanguageService } from './language/index.js';
 import type { KernelSession } from './session/session.js';
@@ -15,7 +15,6 @@ type Handler = (msg: Message) => Promise<unknown>;
 export interface KernelDeps {
   session: KernelSession;
   language: LanguageService;
-  kernelInfo: KernelInfoReply;
   sessionId: string;
   send: (...msgs: OutgoingMessage[]) => void;
   /** Close sockets and end the process. */
@@ -31,8 +30,8 @@ export class Kernel {
   private aborting = false;
 
   private readonly handlers: Record<string, Handler> = {
+    // kernel_info_request is answered by the I/O thread (kernel/io/worker.ts), on shell and control.
     execute_request: (m) => this.executeRequest(m),
-    kernel_info_request: async () => this.deps.kernelInfo,
     complete_request: (m) => this.completeRequest(m),
     inspect_request: (m) => this.inspectRequest(m),
     is_complete_request: (m) => this.isCompleteRequest(m),

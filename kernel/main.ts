@@ -48,7 +48,6 @@ export async function runKernel(connectionFile: string): Promise<void> {
   const kernel = new Kernel({
     session,
     language,
-    kernelInfo: info,
     sessionId,
     send: (...msgs) => bridge.send(...msgs),
     shutdown: async () => {
