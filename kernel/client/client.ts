@@ -24,7 +24,7 @@ export class KernelClient {
   private readonly iopub = new zmq.Subscriber();
   private readonly replies = new Map<string, Waiter>();
   private readonly iopubByParent = new Map<string, Message[]>();
-  private readonly idleWaiters = new Map<string, () => void>();
+  private readonly idleWaiters = new Map<string, { done: () => void; fail: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly iopubListeners = new Set<(m: Message) => void>();
   private closed = false;
 
@@ -129,9 +129,16 @@ export class KernelClient {
         this.idleWaiters.delete(parentId);
         reject(new Error(`no idle status for ${parentId} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.idleWaiters.set(parentId, () => {
-        clearTimeout(timer);
-        resolve();
+      this.idleWaiters.set(parentId, {
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        fail: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+        timer,
       });
     });
   }
@@ -139,7 +146,15 @@ export class KernelClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.replies.values()) clearTimeout(w.timer);
+    // Nothing will answer now: settle what waits, so no timer keeps the process alive.
+    const closed = new Error('the client was closed');
+    for (const w of this.replies.values()) {
+      clearTimeout(w.timer);
+      w.reject(closed);
+    }
+    this.replies.clear();
+    for (const w of this.idleWaiters.values()) w.fail(closed);
+    this.idleWaiters.clear();
     for (const s of [this.shell, this.control, this.stdin, this.iopub]) {
       // Do not hold the process open for requests a dead kernel will never take.
       s.linger = 0;
@@ -175,7 +190,7 @@ export class KernelClient {
           if (!list) this.iopubByParent.set(parent, (list = []));
           list.push(msg);
           if (msg.header.msg_type === 'status' && (msg.content as { execution_state?: string }).execution_state === 'idle') {
-            this.idleWaiters.get(parent)?.();
+            this.idleWaiters.get(parent)?.done();
             this.idleWaiters.delete(parent);
           }
         }
