@@ -5,11 +5,17 @@
 // own "current line". Probes are inserted without newlines, so every line stays where it was.
 import { parse } from 'acorn';
 
-/** What a probe recorder implements: enter a frame, reach a line, exit a frame. */
-export interface Recorder<Frame> {
+/**
+ * What a probe recorder implements: enter a frame, reach a line, exit a frame. `m` marks the lines
+ * whose probe needs the recorder (the others only count, inline in the instrumented code: a call
+ * per statement is what made probes expensive in V8's interpreter); `h` holds the hits.
+ */
+export interface Recorder<Frame extends { line: number }> {
   e(): Frame;
   l(frame: Frame, line: number): void;
   x(frame: Frame): void;
+  readonly m: Uint8Array;
+  readonly h: Float64Array;
 }
 
 /** The global (symbol-keyed) slot an instrumented function reads its recorder from. */
@@ -54,7 +60,8 @@ export function instrumentScript(script: string, probeId: string): { code: strin
   const probe = (stmt: Node, frame: string): string => {
     const line = stmt.loc.start.line - 1;
     probedLines.add(line);
-    return `${frame}p.l(${frame}, ${line});`;
+    // Leaving or reaching a line the recorder watches calls it; otherwise count and move on.
+    return `((${frame}p.m[${frame}.line] | ${frame}p.m[${line}]) ? ${frame}p.l(${frame}, ${line}) : (${frame}p.h[${line}]++, ${frame}.line = ${line}));`;
   };
 
   // A frame variable per function body; `p` is the recorder, read once per call.
@@ -162,11 +169,16 @@ export function instrumentScript(script: string, probeId: string): { code: strin
 export class TimeRecorder implements Recorder<{ line: number; t: number }> {
   readonly hits: Float64Array;
   readonly time: Float64Array;
+  /** Every line is timed. */
+  readonly m: Uint8Array;
+  readonly h: Float64Array;
   /** Frames entered: calls of the instrumented functions. */
   calls = 0;
   constructor(lines: number) {
     this.hits = new Float64Array(lines);
     this.time = new Float64Array(lines);
+    this.m = new Uint8Array(lines).fill(1);
+    this.h = this.hits;
   }
   e(): { line: number; t: number } {
     this.calls++;

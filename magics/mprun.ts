@@ -88,6 +88,9 @@ export class MemRecorder implements Recorder<MemFrame> {
   private readonly measured: Uint32Array;
   private readonly allocates: Uint8Array;
   private readonly measuring: Uint8Array;
+  /** Read by the inline fast path of the probes (instrument.ts). */
+  readonly m: Uint8Array;
+  readonly h: Float64Array;
   calls = 0;
   entry = 0;
   /** Measured intervals: start ms, end ms, line — for putting GCs in the lines they happened in. */
@@ -103,6 +106,8 @@ export class MemRecorder implements Recorder<MemFrame> {
     this.measured = new Uint32Array(lines);
     this.allocates = new Uint8Array(lines);
     this.measuring = new Uint8Array(lines).fill(1);
+    this.m = this.measuring;
+    this.h = this.hits;
   }
 
   e(): MemFrame {
