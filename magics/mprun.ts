@@ -7,7 +7,7 @@
 // first 64 runs is afterwards only counted, which keeps hot arithmetic loops cheap. Bytes freed by a
 // GC inside a line's interval are added back to that line (GCs are timed with PerformanceObserver
 // and sized with v8.GCProfiler, matched in order).
-import { writeFileSync, writeSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { functionOptions, parseOptions, statementOf } from './argv.js';
@@ -173,7 +173,7 @@ export class MemRecorder implements Recorder<MemFrame> {
 }
 
 /** Watch GCs during `run`: when each started (PerformanceObserver) and what it freed (GCProfiler), matched in order. */
-async function watchGcs<T>(run: () => Promise<T>): Promise<{ value: T; gcs: Array<{ t: number; freed: number }>; matched: boolean; ms: number }> {
+async function watchGcs<T>(run: () => Promise<T>): Promise<{ value: T; gcs: Array<{ t: number; freed: number }>; matched: boolean }> {
   const entries: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
@@ -181,11 +181,8 @@ async function watchGcs<T>(run: () => Promise<T>): Promise<{ value: T; gcs: Arra
   profiler.start();
   let value: T;
   let stats: ReturnType<v8.GCProfiler['stop']> | undefined;
-  const t0 = performance.now();
-  let ms = 0;
   try {
     value = await run();
-    ms = performance.now() - t0;
   } finally {
     stats = profiler.stop();
     await new Promise((r) => setImmediate(r));
@@ -199,7 +196,7 @@ async function watchGcs<T>(run: () => Promise<T>): Promise<{ value: T; gcs: Arra
   });
   const matched = sizes.length === entries.length;
   const gcs = matched ? entries.map((e, i) => ({ t: e.startTime, freed: sizes[i] })) : [];
-  return { value: value!, gcs, matched, ms };
+  return { value: value!, gcs, matched };
 }
 
 export interface MemLine {
@@ -274,9 +271,7 @@ async function profileMemory(ctx: MagicContext, targets: Target[], statement: ()
   }
   const functions = targets.map((t, i) => {
     const rec = recorders[i];
-    const t0 = performance.now();
     rec.attributeGcs(watched.gcs);
-    if (process.env.TSPROF_DEBUG) writeSync(2, `mprun: ${watched.gcs.length} gcs, ${(rec as unknown as { logged: number }).logged} intervals, attribute ${(performance.now() - t0).toFixed(1)} ms, run ${watched.ms.toFixed(1)} ms\n`);
     const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
     const lines: MemLine[] = [];
     for (let l = t.firstLine; l <= t.lastLine; l++) {
