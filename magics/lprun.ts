@@ -14,7 +14,7 @@ import { userProfile, type UserProfile } from './v8/calltree.js';
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import { hitsPerLine, lineStarts } from './v8/lines.js';
 import { probeKey, TimeRecorder } from './instrument.js';
-import { compileFresh, freshScript, rebind, resolveTarget, type Target } from './targets.js';
+import { activate, deactivate, inTarget, measuredCoverage, releaseTargets, resolveTarget, type Target } from './targets.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
@@ -80,14 +80,14 @@ function lineTimes(up: UserProfile, t: Target, hits: Map<number, number>, lines:
   };
   // Own ticks: every tree node of the fresh function carries per-line self time.
   const visit = (n: UserProfile['root']): void => {
-    if (n.fn.url === t.freshUrl) for (const [line, us] of n.lines) add(line - 1, us);
+    if (inTarget(t, n.fn)) for (const [line, us] of n.lines) add(line - 1, us);
     for (const c of n.children.values()) visit(c);
   };
   visit(up.root);
   // Callee time: the innermost frame of this function on each stack is the one whose line is running.
   for (const { frames, duration } of up.stacks) {
     let i = -1;
-    for (let k = frames.length - 1; k >= 0; k--) if (frames[k].url === t.freshUrl) { i = k; break; }
+    for (let k = frames.length - 1; k >= 0; k--) if (inTarget(t, frames[k])) { i = k; break; }
     if (i < 0 || i === frames.length - 1) continue;
     const candidates = callLines(frames[i + 1].name);
     if (candidates.length === 0) continue;
@@ -134,28 +134,24 @@ function htmlFunction(f: FunctionLines, unit: number): string {
 async function sampledMode(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>, interval: number): Promise<FunctionLines[]> {
   let profileRun: Awaited<ReturnType<typeof withCpuProfile>> | undefined;
   const { coverage } = await withPreciseCoverage(true, async () => {
-    for (const t of targets) t.fresh = compileFresh(t);
     try {
-      for (const t of targets) await rebind(ctx, t.expr, t.fresh!);
+      for (const t of targets) await activate(ctx, t);
       profileRun = await withCpuProfile(interval, statement);
     } finally {
-      for (const t of targets) await rebind(ctx, t.expr, t.original);
+      for (const t of targets) await deactivate(ctx, t);
     }
   });
   const up = userProfile(profileRun!.profile, interval);
 
   const functions: FunctionLines[] = [];
   for (const t of targets) {
-    const script = coverage.find((c) => c.url === t.freshUrl);
-    const fresh = freshScript(t);
-    const hits = script ? hitsPerLine(fresh, script.functions, t.firstLine, t.lastLine) : new Map<number, number>();
-    // In the fresh script the function starts after the padding and the opening parenthesis; its
-    // first line (where `(` sits outside the function) counts its calls.
-    const freshStart = t.firstLine + (t.startOffset - lineStarts(t.js)[t.firstLine]) + 1;
-    const calls = script?.functions.find((f) => f.ranges[0]?.startOffset === freshStart)?.ranges[0].count ?? 0;
+    const measured = measuredCoverage(t, coverage);
+    const hits = measured.functions ? hitsPerLine(measured.source, measured.functions, t.firstLine, t.lastLine) : new Map<number, number>();
+    // The function's first line counts its calls (its text may begin after other code on that line).
+    const calls = measured.functions?.find((f) => f.ranges[0]?.startOffset === measured.start)?.ranges[0].count ?? 0;
     hits.set(t.firstLine, calls);
     const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
-    const jsLines = fresh.split('\n');
+    const jsLines = measured.source.split('\n');
     const times = lineTimes(up, t, hits, jsLines);
     const totalUs = [...times.values()].reduce((a, b) => a + b, 0);
     const lines: LineStats[] = [];
@@ -172,16 +168,13 @@ async function sampledMode(ctx: MagicContext, targets: Target[], statement: () =
 /** -x: statement probes in fresh copies; hits and wall time per line are counted, not sampled. */
 async function exactMode(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>): Promise<FunctionLines[]> {
   const recorders = targets.map((t) => new TimeRecorder(t.lastLine + 1));
-  targets.forEach((t, i) => {
-    (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)] = recorders[i];
-    t.fresh = compileFresh(t, t.freshUrl);
-  });
+  targets.forEach((t, i) => void ((globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)] = recorders[i]));
   try {
-    for (const t of targets) await rebind(ctx, t.expr, t.fresh!);
+    for (const t of targets) await activate(ctx, t, t.freshUrl);
     await statement();
   } finally {
     for (const t of targets) {
-      await rebind(ctx, t.expr, t.original);
+      await deactivate(ctx, t);
       delete (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)];
     }
   }
@@ -211,10 +204,11 @@ export const lprun: Magic = {
 (every -i µs) in the same run: each line's own time plus, for a line that calls another function, that
 call's time. Counting keeps the profiled functions out of V8's optimizing compiler while the statement
 runs: measured 2× slower than plain for call-heavy code, up to 4× for tight loops; compare lines with
-each other. Functions
-defined in notebook cells work, async functions too (lines after an await are counted). The functions
-are recompiled from their source for the run: a function that closes over a local scope (one defined
-inside another function) cannot be line-profiled this way; profile its outer function.`,
+each other. V8 counts blocks only in code compiled while coverage is on, so each function is compiled
+again for the run: a cell's function as a fresh copy its binding points at (a function defined inside
+another function cannot be copied this way: profile the outer one); a function from a file or an npm
+package (CommonJS or ES module) in place, with V8's LiveEdit, keeping its module state. Async functions
+work (lines after an await are counted). -x (statement probes) needs a function defined in a cell.`,
   async run(ctx, call) {
     const { opts, rest } = parseOptions(call.args, OPTIONS, 'lprun');
     const exprs = functionOptions(lprun, opts);

@@ -16,7 +16,7 @@ import { htmlTable } from './render/html.js';
 import { probeKey, type Recorder } from './instrument.js';
 import { collectGarbage } from './v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
-import { compileFresh, rebind, resolveTarget, type Target } from './targets.js';
+import { activate, deactivate, releaseTargets, resolveTarget, type Target } from './targets.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../kernel/session/mime.js';
@@ -252,20 +252,17 @@ function formatHtml(f: MemFunction): string {
 
 async function profileMemory(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>, measureAll: boolean): Promise<{ functions: MemFunction[]; gcMatched: boolean }> {
   const recorders = targets.map((t) => new MemRecorder(t.lastLine + 1, measureAll));
-  targets.forEach((t, i) => {
-    (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)] = recorders[i];
-    t.fresh = compileFresh(t, t.freshUrl);
-  });
+  targets.forEach((t, i) => void ((globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)] = recorders[i]));
   // Two full GCs first: ArrayBuffers freed earlier are swept (and uncounted from external memory)
   // concurrently, which would read as negative allocation on whatever line is running.
   collectGarbage();
   let watched: Awaited<ReturnType<typeof watchGcs>>;
   try {
-    for (const t of targets) await rebind(ctx, t.expr, t.fresh!);
+    for (const t of targets) await activate(ctx, t, t.freshUrl);
     watched = await watchGcs(statement);
   } finally {
     for (const t of targets) {
-      await rebind(ctx, t.expr, t.original);
+      await deactivate(ctx, t);
       delete (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)];
     }
   }
@@ -308,9 +305,15 @@ line run are seen, a single small object is not.`,
     const exprs = functionOptions(mprun, opts);
     const { stmt, firstLine } = statementOf(mprun, call, rest);
     const targets: Target[] = [];
-    for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
-    const statement = ctx.prepareCode(stmt, firstLine);
-    const { functions, gcMatched } = await profileMemory(ctx, targets, statement, Boolean(opts.c));
+    let profiled: Awaited<ReturnType<typeof profileMemory>>;
+    try {
+      for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
+      const statement = ctx.prepareCode(stmt, firstLine);
+      profiled = await profileMemory(ctx, targets, statement, Boolean(opts.c));
+    } finally {
+      await releaseTargets(targets);
+    }
+    const { functions, gcMatched } = profiled;
     const note = gcMatched ? [] : ['(GC events could not be matched to their sizes; Allocated may undercount lines during which a GC ran)'];
     const text = [...functions.map((f) => formatText(f) + '\n'), ...note].join('\n');
     if (typeof opts.T === 'string') {

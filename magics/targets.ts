@@ -3,16 +3,26 @@
 // pointing the user's binding at that copy for the run and back afterwards.
 import vm from 'node:vm';
 import { instrumentScript } from './instrument.js';
+import { acquireDebugger, latestScript, releaseDebugger, scriptSource, scriptUrl, setScriptSource } from './v8/debugger.js';
+import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
 import { lineStarts } from './v8/lines.js';
 import { UsageError, type MagicContext } from './types.js';
 
 const SLOT = Symbol.for('tsprof.lprun');
 
+/**
+ * A function to profile line by line. A cell's function is recompiled as a fresh copy and the
+ * user's binding points at it for the run; a function from a file or a package is recompiled in
+ * place with V8's LiveEdit (its module scope and identity stay), and put back afterwards.
+ */
 export interface Target {
   expr: string;
   original: Function;
   name: string;
+  kind: 'cell' | 'script';
   url: string;
+  /** For functions from files: the script V8 knows them by. */
+  scriptId?: string;
   /** Exact JS of the cell and where the function's text sits in it. */
   js: string;
   startOffset: number;
@@ -21,6 +31,8 @@ export interface Target {
   lastLine: number;
   freshUrl: string;
   fresh?: Function;
+  /** The source V8 runs during the measurement: coverage offsets refer to it. */
+  measured?: string;
 }
 
 let freshCount = 0;
@@ -39,7 +51,7 @@ export async function resolveTarget(ctx: MagicContext, expr: string, magic = 'lp
   if (typeof value !== 'function') throw new UsageError(`%${magic}: -f ${expr} is not a function (it is ${describeValue(value)})`);
   const src = Function.prototype.toString.call(value);
   if (/\{\s*\[native code\]\s*\}$/.test(src)) throw new UsageError(`%${magic}: -f ${expr} is a native function; there are no lines to profile`);
-  let found: Omit<Target, 'expr' | 'original' | 'freshUrl'> | undefined;
+  let found: Omit<Target, 'expr' | 'original' | 'freshUrl' | 'kind'> | undefined;
   for (const [url, source] of ctx.sources) {
     const at = source.js.lastIndexOf(src);
     if (at < 0) continue;
@@ -51,10 +63,98 @@ export async function resolveTarget(ctx: MagicContext, expr: string, magic = 'lp
     };
     found = { name: (value as Function).name || expr, url, js: source.js, startOffset: at, endOffset: at + src.length, firstLine: lineOf(at), lastLine: lineOf(at + src.length - 1) };
   }
-  if (!found) {
-    throw new UsageError(`%${magic}: -f ${expr}: its source is not in a notebook cell. Line-by-line profiling works for functions defined in cells (files and packages: use %prun, whose profile names their lines).`);
+  if (found) return { ...found, kind: 'cell', expr, original: value as Function, freshUrl: `lprun-${++freshCount}-${found.name}` };
+  return resolveScriptTarget(expr, value as Function, src, magic);
+}
+
+/** A function defined in a file or a package: find its script and where its text sits in it. */
+async function resolveScriptTarget(expr: string, fn: Function, src: string, magic: string): Promise<Target> {
+  (globalThis as Record<symbol, unknown>)[SLOT] = fn;
+  let location: Awaited<ReturnType<typeof functionLocation>>;
+  try {
+    const { result } = await post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis[Symbol.for('tsprof.lprun')]`, objectGroup: 'tsprof-targets' });
+    location = result.objectId ? await functionLocation(result.objectId) : undefined;
+  } finally {
+    delete (globalThis as Record<symbol, unknown>)[SLOT];
+    await post('Runtime.releaseObjectGroup', { objectGroup: 'tsprof-targets' });
   }
-  return { ...found, expr, original: value as Function, freshUrl: `lprun-${++freshCount}-${found.name}` };
+  if (!location) throw new UsageError(`%${magic}: -f ${expr}: V8 does not say where this function is defined`);
+  await acquireDebugger();
+  try {
+    const url = scriptUrl(location.scriptId) ?? `script ${location.scriptId}`;
+    // A function profiled before lives in the newest copy of its script (see latestScript).
+    const scriptId = (url.startsWith('file:') && latestScript(url)) || location.scriptId;
+    const js = await scriptSource(scriptId);
+    const starts = lineStarts(js);
+    const near = (starts[location.lineNumber] ?? 0) + location.columnNumber;
+    // The function's text is the occurrence that contains where V8 says it starts.
+    let at = -1;
+    for (let i = js.indexOf(src); i >= 0; i = js.indexOf(src, i + 1)) if (i <= near && near < i + src.length) at = i;
+    if (at < 0) throw new UsageError(`%${magic}: -f ${expr}: its source text could not be found in its script`);
+    const lineOf = (off: number): number => {
+      let l = 0;
+      while (l + 1 < starts.length && starts[l + 1] <= off) l++;
+      return l;
+    };
+    return {
+      kind: 'script', expr, original: fn, name: fn.name || expr, url, scriptId, js,
+      startOffset: at, endOffset: at + src.length, firstLine: lineOf(at), lastLine: lineOf(at + src.length - 1), freshUrl: `lprun-${++freshCount}-${fn.name || 'fn'}`,
+    };
+  } catch (e) {
+    await releaseDebugger();
+    throw e;
+  }
+}
+
+/** Swap in the version to measure: a copy that V8 compiles under coverage, or one with statement probes (`probeId`). */
+export async function activate(ctx: MagicContext, t: Target, probeId?: string): Promise<void> {
+  if (t.kind === 'cell') {
+    t.fresh = compileFresh(t, probeId);
+    await rebind(ctx, t.expr, t.fresh);
+    return;
+  }
+  // Measured: LiveEdit reports success for a version with statement probes but leaves the live
+  // function as it was (a changed scope is not patched into existing closures), so probes need a
+  // function from a cell.
+  if (probeId) throw new UsageError(`-f ${t.expr} is defined in ${t.url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
+  const text = t.js.slice(t.startOffset, t.endOffset);
+  // Any change makes LiveEdit recompile the function (now under coverage); a space keeps every line where it was.
+  t.measured = t.js.slice(0, t.startOffset) + `${text.slice(0, -1)} ${text.slice(-1)}` + t.js.slice(t.endOffset);
+  try {
+    await setScriptSource(t.scriptId!, t.measured);
+  } catch (e) {
+    t.measured = undefined;
+    throw new UsageError(`-f ${t.expr}: V8 could not recompile it in place (${(e as Error).message}); %prun profiles it`);
+  }
+}
+
+/** Put the original back (into the newest copy of the script, where the function now lives). */
+export async function deactivate(ctx: MagicContext, t: Target): Promise<void> {
+  if (t.kind === 'cell') await rebind(ctx, t.expr, t.original);
+  else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
+}
+
+/** Done with the targets: the debugger a file's function needed is switched off again. */
+export async function releaseTargets(targets: Target[]): Promise<void> {
+  for (const t of targets) if (t.kind === 'script') await releaseDebugger();
+}
+
+/** The source the coverage offsets refer to, and the coverage of the measured version. */
+export function measuredCoverage(t: Target, coverage: ScriptCoverage[]): { source: string; functions: FunctionCoverage[] | undefined; start: number } {
+  if (t.kind === 'cell') {
+    // In the fresh script the function starts after the padding and the opening parenthesis.
+    const start = t.firstLine + (t.startOffset - lineStarts(t.js)[t.firstLine]) + 1;
+    return { source: freshScript(t), functions: coverage.find((c) => c.url === t.freshUrl)?.functions, start };
+  }
+  // LiveEdit moved the function to a new script with the same URL: take the one where it ran.
+  const ran = coverage.filter((c) => c.url === t.url).sort((a, b) => Number(b.scriptId) - Number(a.scriptId));
+  const script = ran.find((c) => c.functions.some((f) => f.ranges[0]?.startOffset === t.startOffset && f.ranges[0].count > 0)) ?? ran[0];
+  return { source: t.measured ?? t.js, functions: script?.functions, start: t.startOffset };
+}
+
+/** Does a profile frame run the target's code? */
+export function inTarget(t: Target, fn: { url: string; scriptId: string; line: number }): boolean {
+  return t.kind === 'cell' ? fn.url === t.freshUrl : fn.scriptId === t.scriptId && fn.line >= t.firstLine && fn.line <= t.lastLine;
 }
 
 /** The function alone as a script, on the same lines as in its cell: padding, then `(function …\n)`. */
@@ -63,8 +163,8 @@ export function freshScript(t: { js: string; startOffset: number; endOffset: num
   return `${'\n'.repeat(t.firstLine)}${' '.repeat(col)}(${t.js.slice(t.startOffset, t.endOffset)}\n)`;
 }
 
-/** A fresh copy of the function compiled now (under coverage, or with statement probes), on the same lines as the original. */
-export function compileFresh(t: Target, probeId?: string): Function {
+/** A fresh copy of a cell's function compiled now (under coverage, or with statement probes), on the same lines as the original. */
+function compileFresh(t: Target, probeId?: string): Function {
   let script = freshScript(t);
   try {
     if (probeId) script = instrumentScript(script, probeId).code;

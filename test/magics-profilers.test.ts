@@ -2,7 +2,7 @@
 // exact call counts of a recursion, hits per line counted by an instrumented plain run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
@@ -12,6 +12,11 @@ import { assertAlive, content, errorOf, evalOk, ofType, type DisplayContent } fr
 let k: LaunchedKernel;
 const dir = mkdtempSync(join(tmpdir(), 'tsprof-prof-'));
 before(async () => {
+  // A CommonJS package and an ES module beside the notebook, for profiling functions from files.
+  mkdirSync(join(dir, 'node_modules', 'slowpkg'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules', 'slowpkg', 'package.json'), JSON.stringify({ name: 'slowpkg', version: '1.0.0', main: 'index.js' }));
+  writeFileSync(join(dir, 'node_modules', 'slowpkg', 'index.js'), 'let total = 0;\nfunction work(n) {\n  let s = 0;\n  for (let i = 0; i < n; i++) {\n    if (i % 3 === 0) s += i;\n  }\n  total += 1;\n  return s;\n}\nmodule.exports = { work, calls: () => total };\n');
+  writeFileSync(join(dir, 'helpers.mjs'), 'export function twice(n) {\n  return 2 * n;\n}\n');
   k = await launchKernel({ cwd: dir });
 });
 after(async () => {
@@ -230,4 +235,31 @@ test('%mprun counts the occurrences of a loop body exactly and survives bad inpu
   const thrown = await k.client.execute('%mprun -f loop loop(-1 as unknown as number) ; null.x');
   assert.equal(thrown.reply.content.status, 'error');
   assert.equal(await evalOk(k, 'loop(3)'), '3', 'the function is restored');
+});
+
+test('%lprun profiles a function from an npm package: exact hits, module state kept, original restored', async () => {
+  await evalOk(k, 'import pkg from "slowpkg";\nfor (let i = 0; i < 300; i++) pkg.work(1000);');
+  const lines = await json<Array<{ line: number; hits?: number }>>('const pk = %lprun -r -q -f pkg.work pkg.work(3000)\npk.functions[0].lines');
+  const hits = new Map(lines.map((l) => [l.line, l.hits]));
+  assert.equal(hits.get(2), 1, 'one call');
+  assert.equal(hits.get(5), 3000, 'the loop body ran 3,000 times');
+  assert.equal(hits.get(8), 1);
+  const r = await k.client.execute('%lprun -f pkg.work pkg.work(10)');
+  assert.match(String(shown(r)[0]['text/plain']), /^File: node_modules\/slowpkg\/index\.js$/m);
+  assert.equal(await evalOk(k, '[pkg.calls(), pkg.work(7)].join(" ")'), "'302 9'", 'the module kept its state and the function works as before');
+  const again = await json<Array<{ line: number; hits?: number }>>('const pk2 = %lprun -r -q -f pkg.work pkg.work(30)\npk2.functions[0].lines');
+  assert.equal(again.find((l) => l.line === 5)?.hits, 30, 'a second profile of the same function counts again');
+});
+
+test('%lprun profiles a function from an ES module; statement probes on files are refused with a reason', async () => {
+  await evalOk(k, 'import { twice } from "./helpers.mjs";');
+  const lines = await json<Array<{ line: number; hits?: number; contents: string }>>('const tw = %lprun -r -q -f twice [1, 2, 3].map(twice)\ntw.functions[0].lines');
+  assert.equal(lines.find((l) => l.line === 2)?.hits, 3);
+  assert.equal(lines.find((l) => l.line === 2)?.contents, '  return 2 * n;');
+  const probes = errorOf(await k.client.execute('%lprun -x -f twice twice(2)'));
+  assert.equal(probes.ename, 'UsageError');
+  assert.match(probes.evalue, /need a function defined in a notebook cell/);
+  const mem = errorOf(await k.client.execute('%mprun -f twice twice(2)'));
+  assert.match(mem.evalue, /need a function defined in a notebook cell/);
+  assert.equal(await evalOk(k, 'twice(21)'), '42');
 });
