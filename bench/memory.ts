@@ -21,23 +21,8 @@
 // Results: bench/results/memory-latest.json.
 import { fileURLToPath } from 'node:url';
 import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
-import { cellJson, fmtRatio, fmtTime, fresh, machine, median, numberFlag, runCell, textTable, watchdog, writeJson } from './helpers/common.js';
+import { cellJson, fmtRatio, fmtTime, fresh, machine, median, numberFlag, runCell, textTable, watchdog, writeJson, PRIMES } from './helpers/common.js';
 
-const PRIMES = `function primes(count: number): number[] {
-  const found: number[] = [];
-  const seen = new Set<number>();
-  let candidate = 2;
-  while (found.length < count) {
-    let isPrime = true;
-    for (const p of found) {
-      if (p * p > candidate) break;
-      if (candidate % p === 0) { isPrime = false; break; }
-    }
-    if (isPrime) { found.push(candidate); seen.add(candidate); }
-    candidate++;
-  }
-  return found;
-}`;
 const ALLOC = `function build(n: number): number {
   const numbers = Array.from({ length: n }, (_, i) => i * 1.5);
   const labels = numbers.map((x) => 'item ' + x);

@@ -19,25 +19,9 @@
 // Results: bench/results/profilers-latest.json.
 import { fileURLToPath } from 'node:url';
 import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
-import { cellJson, cpuPressureTotal, fmtPct, fmtRatio, fmtTime, fresh, machine, median, numberFlag, pressureShare, runCell, schedstat, textTable, waitQuiet, waitShare, watchdog, writeJson } from './helpers/common.js';
+import { cellJson, cpuPressureTotal, fmtPct, fmtRatio, fmtTime, fresh, machine, median, numberFlag, pressureShare, runCell, schedstat, textTable, waitQuiet, waitShare, watchdog, writeJson, PRIMES } from './helpers/common.js';
 
-const PRIMES = `function primes(count: number): number[] {
-  const found: number[] = [];
-  const seen = new Set<number>();
-  let candidate = 2;
-  while (found.length < count) {
-    let isPrime = true;
-    for (const p of found) {
-      if (p * p > candidate) break;
-      if (candidate % p === 0) { isPrime = false; break; }
-    }
-    if (isPrime) { found.push(candidate); seen.add(candidate); }
-    candidate++;
-  }
-  return found;
-}`;
-// Written over three lines: %lprun's default mode gives a one-line function body Hits 1 and no time
-// (see bench/README.md), which would make its row meaningless.
+// Written over three lines so %lprun's table has a line per part of the function.
 const FIB = `function fib(n: number): number {
   return n < 2 ? n : fib(n - 1) + fib(n - 2)
 }`;

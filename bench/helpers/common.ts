@@ -187,3 +187,20 @@ export async function waitQuiet(maxMs: number, threshold = 0.1): Promise<{ waite
 export function pressureShare(a: number | undefined, b: number | undefined, ms: number): number | undefined {
   return a === undefined || b === undefined || ms <= 0 ? undefined : (b - a) / 1e3 / ms;
 }
+
+/** The examples' primes program (set-based trial division), defined in a cell by the benches. */
+export const PRIMES = `function primes(count: number): number[] {
+  const found: number[] = [];
+  const seen = new Set<number>();
+  let candidate = 2;
+  while (found.length < count) {
+    let isPrime = true;
+    for (const p of found) {
+      if (p * p > candidate) break;
+      if (candidate % p === 0) { isPrime = false; break; }
+    }
+    if (isPrime) { found.push(candidate); seen.add(candidate); }
+    candidate++;
+  }
+  return found;
+}`;
