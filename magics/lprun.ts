@@ -12,9 +12,9 @@ import { escapeHtml } from './format.js';
 import { htmlTable } from './render/html.js';
 import { userProfile, type UserProfile } from './v8/calltree.js';
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
-import { hitsPerLine, lineStarts } from './v8/lines.js';
+import { hitsPerLine } from './v8/lines.js';
 import { probeKey, TimeRecorder } from './instrument.js';
-import { activate, deactivate, inTarget, measuredCoverage, releaseTargets, resolveTarget, type Target } from './targets.js';
+import { activate, deactivate, inTarget, measuredCoverage, resolveTarget, type Target } from './targets.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
 import { displayFile } from './v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
@@ -219,7 +219,6 @@ work (lines after an await are counted). -x (statement probes) needs a function 
     const targets: Target[] = [];
     for (const e of exprs) targets.push(await resolveTarget(ctx, e));
     const statement = ctx.prepareCode(stmt, firstLine);
-
     const functions = opts.x ? await exactMode(ctx, targets, statement) : await sampledMode(ctx, targets, statement, interval);
     const shown = opts.z ? functions.filter((f) => f.calls > 0 || f.total > 0) : functions;
     const text = [`Timer unit: ${TIMER_UNIT.toExponential(0).replace('e-9', 'e-09')} s`, ...(unit !== TIMER_UNIT ? [`Output unit: ${unit} s`] : []), '', ...shown.map((f) => formatFunction(f, unit) + '\n')].join('\n');

@@ -16,9 +16,9 @@ import { htmlTable } from './render/html.js';
 import { probeKey, type Recorder } from './instrument.js';
 import { collectGarbage } from './v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
-import { activate, deactivate, releaseTargets, resolveTarget, type Target } from './targets.js';
+import { activate, deactivate, resolveTarget, type Target } from './targets.js';
 import { displayFile } from './v8/sources.js';
-import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
+import { type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../kernel/session/mime.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -305,15 +305,9 @@ line run are seen, a single small object is not.`,
     const exprs = functionOptions(mprun, opts);
     const { stmt, firstLine } = statementOf(mprun, call, rest);
     const targets: Target[] = [];
-    let profiled: Awaited<ReturnType<typeof profileMemory>>;
-    try {
-      for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
-      const statement = ctx.prepareCode(stmt, firstLine);
-      profiled = await profileMemory(ctx, targets, statement, Boolean(opts.c));
-    } finally {
-      await releaseTargets(targets);
-    }
-    const { functions, gcMatched } = profiled;
+    for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
+    const statement = ctx.prepareCode(stmt, firstLine);
+    const { functions, gcMatched } = await profileMemory(ctx, targets, statement, Boolean(opts.c));
     const note = gcMatched ? [] : ['(GC events could not be matched to their sizes; Allocated may undercount lines during which a GC ran)'];
     const text = [...functions.map((f) => formatText(f) + '\n'), ...note].join('\n');
     if (typeof opts.T === 'string') {

@@ -13,7 +13,7 @@ import { PACKAGE_DIST_URL, toCpuProfile, userProfile, type UserProfile } from '.
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import type { CpuProfile } from './v8/inspector.js';
 import { SourceIndex, displayFile } from './v8/sources.js';
-import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
+import { type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../kernel/session/mime.js';
 
 const OPTIONS: OptionSpec[] = [

@@ -3,9 +3,9 @@
 // pointing the user's binding at that copy for the run and back afterwards.
 import vm from 'node:vm';
 import { instrumentScript } from './instrument.js';
-import { acquireDebugger, latestScript, releaseDebugger, scriptSource, scriptUrl, setScriptSource } from './v8/debugger.js';
+import { ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
-import { lineStarts } from './v8/lines.js';
+import { lineAt, lineStarts } from './v8/lines.js';
 import { UsageError, type MagicContext } from './types.js';
 
 const SLOT = Symbol.for('tsprof.lprun');
@@ -56,12 +56,7 @@ export async function resolveTarget(ctx: MagicContext, expr: string, magic = 'lp
     const at = source.js.lastIndexOf(src);
     if (at < 0) continue;
     const starts = lineStarts(source.js);
-    const lineOf = (off: number): number => {
-      let l = 0;
-      while (l + 1 < starts.length && starts[l + 1] <= off) l++;
-      return l;
-    };
-    found = { name: (value as Function).name || expr, url, js: source.js, startOffset: at, endOffset: at + src.length, firstLine: lineOf(at), lastLine: lineOf(at + src.length - 1) };
+    found = { name: (value as Function).name || expr, url, js: source.js, startOffset: at, endOffset: at + src.length, firstLine: lineAt(starts, at), lastLine: lineAt(starts, at + src.length - 1) };
   }
   if (found) return { ...found, kind: 'cell', expr, original: value as Function, freshUrl: `lprun-${++freshCount}-${found.name}` };
   return resolveScriptTarget(expr, value as Function, src, magic);
@@ -79,31 +74,29 @@ async function resolveScriptTarget(expr: string, fn: Function, src: string, magi
     await post('Runtime.releaseObjectGroup', { objectGroup: 'tsprof-targets' });
   }
   if (!location) throw new UsageError(`%${magic}: -f ${expr}: V8 does not say where this function is defined`);
-  await acquireDebugger();
-  try {
-    const url = scriptUrl(location.scriptId) ?? `script ${location.scriptId}`;
-    // A function profiled before lives in the newest copy of its script (see latestScript).
-    const scriptId = (url.startsWith('file:') && latestScript(url)) || location.scriptId;
-    const js = await scriptSource(scriptId);
-    const starts = lineStarts(js);
+  await ensureDebugger();
+  const url = scriptUrl(location.scriptId) ?? `script ${location.scriptId}`;
+  // A function profiled before lives in a newer copy of its script (see latestScript): take the
+  // newest script of that URL whose source holds the function's text where V8 says it starts.
+  let scriptId = location.scriptId;
+  let js = '';
+  let at = -1;
+  for (const id of [...(url.startsWith('file:') ? scriptsNewestFirst(url) : []), location.scriptId]) {
+    const text = await scriptSource(id).catch(() => '');
+    const starts = lineStarts(text);
     const near = (starts[location.lineNumber] ?? 0) + location.columnNumber;
-    // The function's text is the occurrence that contains where V8 says it starts.
-    let at = -1;
-    for (let i = js.indexOf(src); i >= 0; i = js.indexOf(src, i + 1)) if (i <= near && near < i + src.length) at = i;
-    if (at < 0) throw new UsageError(`%${magic}: -f ${expr}: its source text could not be found in its script`);
-    const lineOf = (off: number): number => {
-      let l = 0;
-      while (l + 1 < starts.length && starts[l + 1] <= off) l++;
-      return l;
-    };
-    return {
-      kind: 'script', expr, original: fn, name: fn.name || expr, url, scriptId, js,
-      startOffset: at, endOffset: at + src.length, firstLine: lineOf(at), lastLine: lineOf(at + src.length - 1), freshUrl: `lprun-${++freshCount}-${fn.name || 'fn'}`,
-    };
-  } catch (e) {
-    await releaseDebugger();
-    throw e;
+    for (let i = text.indexOf(src); i >= 0; i = text.indexOf(src, i + 1)) if (i <= near && near < i + src.length) at = i;
+    if (at >= 0) {
+      [scriptId, js] = [id, text];
+      break;
+    }
   }
+  if (at < 0) throw new UsageError(`%${magic}: -f ${expr}: its source text could not be found in its script`);
+  const starts = lineStarts(js);
+  return {
+    kind: 'script', expr, original: fn, name: fn.name || expr, url, scriptId, js,
+    startOffset: at, endOffset: at + src.length, firstLine: lineAt(starts, at), lastLine: lineAt(starts, at + src.length - 1), freshUrl: `lprun-${++freshCount}-${fn.name || 'fn'}`,
+  };
 }
 
 /** Swap in the version to measure: a copy that V8 compiles under coverage, or one with statement probes (`probeId`). */
@@ -134,10 +127,6 @@ export async function deactivate(ctx: MagicContext, t: Target): Promise<void> {
   else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
 }
 
-/** Done with the targets: the debugger a file's function needed is switched off again. */
-export async function releaseTargets(targets: Target[]): Promise<void> {
-  for (const t of targets) if (t.kind === 'script') await releaseDebugger();
-}
 
 /** The source the coverage offsets refer to, and the coverage of the measured version. */
 export function measuredCoverage(t: Target, coverage: ScriptCoverage[]): { source: string; functions: FunctionCoverage[] | undefined; start: number } {

@@ -8,7 +8,6 @@
 // - Any error earlier: invalid.
 // One exception: a '…' or "…" string cannot continue on the next line unless the line ends with a
 // backslash, so an unterminated one is invalid, not incomplete (waiting would never help).
-import type TS from 'typescript';
 import { ts } from './typescript.js';
 import type { IsCompleteReply } from '../wire/message.js';
 import { blankMagicLines } from './magics.js';

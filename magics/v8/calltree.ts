@@ -41,8 +41,6 @@ export interface UserProfile {
   stacks: Array<{ frames: FunctionId[]; duration: number }>;
 }
 
-const META = new Set(['(root)', '(program)', '(idle)']);
-
 function isKernelFrame(f: CallFrame): boolean {
   return f.url.startsWith(PACKAGE_DIST_URL) || f.url.startsWith(PACKAGE_DIST) || f.url === 'node:inspector' || f.url.startsWith('magic-') || f.url === 'tsprof-runner';
 }

@@ -1,10 +1,13 @@
-// The V8 debugger, switched on only while a line-level magic needs it: to read a file's source
-// and to recompile one function in place (LiveEdit, `Debugger.setScriptSource`) so that it runs
-// under block coverage or with statement probes, keeping its module scope and identity.
+// The V8 debugger, for line-level magics on functions from files: to read a file's source and to
+// recompile one function in place (LiveEdit, `Debugger.setScriptSource`) so that it runs under block
+// coverage, keeping its module scope and identity.
+//
+// Once switched on it stays on. LiveEdit moves a function into a new copy of its script, and only an
+// enabled debugger hears of those copies (scriptParsed); measured: after disabling and enabling again,
+// a second profile of the same function recompiled the wrong copy and counted nothing.
 import { Session } from 'node:inspector';
 
 let session: Session | undefined;
-let users = 0;
 const urls = new Map<string, string>();
 
 function post<T>(method: string, params: object = {}): Promise<T> {
@@ -12,18 +15,13 @@ function post<T>(method: string, params: object = {}): Promise<T> {
   return new Promise((resolve, reject) => s.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
 }
 
-/** Enable the debugger (counted: the last `release` disables it). Existing scripts are reported on enable. */
-export async function acquireDebugger(): Promise<void> {
-  if (!session) {
-    session = new Session();
-    session.connect();
-    session.on('Debugger.scriptParsed', (m: { params: { scriptId: string; url: string } }) => void urls.set(m.params.scriptId, m.params.url));
-  }
-  if (users++ === 0) await post('Debugger.enable');
-}
-
-export async function releaseDebugger(): Promise<void> {
-  if (--users === 0) await post('Debugger.disable');
+/** Enable the debugger the first time it is needed; existing scripts are reported on enable. */
+export async function ensureDebugger(): Promise<void> {
+  if (session) return;
+  session = new Session();
+  session.connect();
+  session.on('Debugger.scriptParsed', (m: { params: { scriptId: string; url: string } }) => void urls.set(m.params.scriptId, m.params.url));
+  await post('Debugger.enable');
 }
 
 export function scriptUrl(scriptId: string): string | undefined {
@@ -35,9 +33,12 @@ export function scriptUrl(scriptId: string): string | undefined {
  * functions there: the newest script with a URL is the one whose functions run now.
  */
 export function latestScript(url: string): string | undefined {
-  let best: string | undefined;
-  for (const [id, u] of urls) if (u === url && (best === undefined || Number(id) > Number(best))) best = id;
-  return best;
+  return scriptsNewestFirst(url)[0];
+}
+
+/** Every known script with this URL, newest first. */
+export function scriptsNewestFirst(url: string): string[] {
+  return [...urls].filter(([, u]) => u === url).map(([id]) => id).sort((a, b) => Number(b) - Number(a));
 }
 
 export async function scriptSource(scriptId: string): Promise<string> {

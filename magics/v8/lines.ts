@@ -11,6 +11,18 @@ export function lineStarts(text: string): number[] {
   return s;
 }
 
+/** The 0-based line of a character offset, given the line starts. */
+export function lineAt(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** Hits for each 0-based line in [firstLine, lastLine] of `js`, from the coverage of that script. */
 export function hitsPerLine(js: string, functions: FunctionCoverage[], firstLine: number, lastLine: number): Map<number, number> {
   const starts = lineStarts(js);

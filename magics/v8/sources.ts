@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
 import type { CellSource } from '../../kernel/session/session.js';
+import { lineAt, lineStarts } from './lines.js';
 
 export class SourceIndex {
   private readonly files = new Map<string, string | undefined>();
@@ -38,8 +39,7 @@ export class SourceIndex {
     if (s) return s;
     const text = this.js(url);
     if (text === undefined) return undefined;
-    s = [0];
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) s.push(i + 1);
+    s = lineStarts(text);
     this.lineStarts.set(url, s);
     return s;
   }
@@ -53,16 +53,9 @@ export class SourceIndex {
   /** Character offset → 0-based line. */
   line(url: string, offset: number): number | undefined {
     const s = this.starts(url);
-    if (!s) return undefined;
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (s[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return s && lineAt(s, offset);
   }
+
 }
 
 /** How a script is named in tables: `cell-3` (a magic's chunk `cell-3.2` is cell 3), a path relative to the notebook, or `node:fs`. */
