@@ -4,7 +4,7 @@ import { intOption, parseOptions } from './argv.js';
 import { escapeHtml, formatTime, thousands } from './format.js';
 import { htmlNotes, htmlTable } from './render/html.js';
 import { chartBundle, spec } from './render/vegalite.js';
-import { compileStatement, emptyLoopCost, measure, TimeitResult, type Clock } from './timing.js';
+import { compileStatement, loopFloor, measure, TimeitResult, type Clock, type CompiledStatement } from './timing.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../kernel/session/mime.js';
 import type { MimeBundle } from '../kernel/wire/message.js';
@@ -48,14 +48,14 @@ function parse(args: string): { opts: TimeitOptions; rest: string } {
 }
 
 /** Warnings IPython prints, plus the "optimized out" check in the mitata spirit. */
-function warnings(ctx: MagicContext, r: TimeitResult): string[] {
+async function warnings(ctx: MagicContext, r: TimeitResult, compiled: CompiledStatement, clock: Clock): Promise<string[]> {
   const notes: string[] = [];
   if (r.worst > 4 * r.best && r.best > 0 && r.worst > 1e-6) {
     notes.push(`The slowest run took ${(r.worst / r.best).toFixed(2)} times longer than the fastest. This could mean that an intermediate result is being cached.`);
   }
   if (r.average < 1e-6) {
-    const floor = emptyLoopCost(ctx, r.loops);
-    if (r.best < 1.4 * floor) notes.push(`The statement costs about as much as an empty loop (${formatTime(floor)} per iteration): it was likely optimized out. Use its result (e.g. assign it to an outer variable) to measure it.`);
+    const floor = await loopFloor(ctx, compiled, clock, r.best);
+    if (floor.statement < 1.4 * floor.empty) notes.push(`The statement costs about as much as an empty loop (${formatTime(floor.statement)} against ${formatTime(floor.empty)} per iteration): it was likely optimized out. Use its result (e.g. assign it to an outer variable) to measure it.`);
   }
   if (r.compile_time > 0.1) notes.push(`Compiler time: ${r.compile_time.toFixed(2)} s`);
   return notes;
@@ -133,7 +133,7 @@ export async function timeStatement(ctx: MagicContext, stmt: string, setup: stri
   const compiled = compileStatement(ctx, stmt, setup, opts.clock);
   const shown = opts.quiet ? undefined : progress(ctx, label);
   const result = await measure(ctx, compiled, { loops: opts.loops, repeat: opts.repeat, clock: opts.clock, precision: opts.precision, onRun: shown?.onRun });
-  if (shown) shown.finish(await resultBundles(result, warnings(ctx, result)));
+  if (shown) shown.finish(await resultBundles(result, await warnings(ctx, result, compiled, opts.clock)));
   return withDisplay(result);
 }
 

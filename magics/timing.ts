@@ -126,10 +126,28 @@ export async function measure(ctx: MagicContext, compiled: CompiledStatement, pl
   return new TimeitResult(loops, plan.repeat, runs, compiled.compileTime, plan.precision);
 }
 
-/** Per-iteration cost of an empty loop of `loops` iterations: the floor below which a statement was optimised away. */
-export function emptyLoopCost(ctx: MagicContext, loops: number): number {
-  const compiled = compileStatement(ctx, '', '', 'perf');
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) best = Math.min(best, ctx.interruptible(() => compiled.run(loops) as number) / loops);
+/** Per-iteration costs of a statement and of an empty loop, timed the same way. */
+export interface LoopFloor {
+  statement: number;
+  empty: number;
+}
+
+/**
+ * Times the statement and an empty loop in alternation, best of five each, so both see the same
+ * machine: comparing the report's runs with an empty loop timed afterwards let a burst of load on
+ * a shared machine land on one side only and flip the verdict. Runs last about 5 ms each.
+ */
+export async function loopFloor(ctx: MagicContext, compiled: CompiledStatement, clock: Clock, perLoop: number): Promise<LoopFloor> {
+  const empty = compileStatement(ctx, '', '', clock);
+  const loops = Math.min(1e8, Math.max(1000, Math.ceil(5e-3 / Math.max(perLoop, 1e-10))));
+  const timed = async (c: CompiledStatement): Promise<number> => {
+    if (ctx.interrupted) throw interrupted();
+    return (c.isAsync ? await c.run(loops) : ctx.interruptible(() => c.run(loops) as number)) / loops;
+  };
+  const best = { statement: Infinity, empty: Infinity };
+  for (let i = 0; i < 5; i++) {
+    best.empty = Math.min(best.empty, await timed(empty));
+    best.statement = Math.min(best.statement, await timed(compiled));
+  }
   return best;
 }

@@ -133,6 +133,10 @@ test('a statement optimized away is flagged', async () => {
   const r = await k.client.execute('%timeit -n 10000000 -r 3 1 + 1');
   const text = String(lastBundle(r.iopub)['text/plain']);
   assert.match(text, /likely optimized out/);
+  // A cheap statement with an effect the loop cannot drop (about twice an empty loop) is not flagged.
+  await evalOk(k, 'let counter = 0');
+  const kept = await k.client.execute('%timeit -n 10000000 -r 3 counter++');
+  assert.doesNotMatch(String(lastBundle(kept.iopub)['text/plain']), /optimized out/);
 });
 
 test('compare mode ranks a 10× slower variant last with its ratio', async () => {
