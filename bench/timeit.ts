@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     const quietSpin = spin.rounds.filter((r) => (r.tsprof.waitShare ?? 1) < QUIET_WAIT);
     const lines = [
       '',
-      `bench:timeit — tsprof %timeit (kernel, ZeroMQ) vs mitata ${mitataVersion()} (plain node --expose-gc child), ${rounds} interleaved rounds`,
+      `bench:timeit — tsprof %timeit (kernel, ZeroMQ) vs mitata ${mitataVersion()} (plain node --expose-gc child, the kernel's young-generation flags), ${rounds} interleaved rounds`,
       `node ${process.version}, ${before.cpus} CPUs; load average ${JSON.stringify(before.loadavg)} at start, ${JSON.stringify(after.loadavg)} at end; ${elapsed.toFixed(0)} s of measuring`,
       `CPU pressure during the bench (PSI "some"): ${fmtPct(pressure)}; median CPU wait of the measuring threads: ${fmtPct(median(allWaits))}`,
       ...(busy ? ['WARNING: this machine was busy with other work during the run (median CPU wait > 10%): the figures below carry that noise; rerun when it is quieter.'] : []),

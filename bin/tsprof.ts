@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --experimental-import-meta-resolve --expose-gc
+#!/usr/bin/env -S node --experimental-import-meta-resolve --expose-gc --min-semi-space-size=16 --max-semi-space-size=16
 // tsprof: `kernel CONNECTION_FILE` (what kernel.json runs), `install`, `run NOTEBOOK`.
 const [command, ...args] = process.argv.slice(2);
 

@@ -1,7 +1,10 @@
 // Spawn the mitata child (plain `node --expose-gc`, no kernel code loaded) and talk to it line by line.
+// It runs with the kernel's young-generation flags: allocation-heavy snippets change speed by half
+// with the young generation's size, so both sides must measure on the same heap.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { YOUNG_GENERATION_FLAGS } from '../../kernel/client/launch.js';
 
 export interface MitataStats {
   /** All in nanoseconds; mitata drops the 2 fastest and 2 slowest samples before these. */
@@ -18,7 +21,7 @@ export class MitataChild {
 
   constructor() {
     const script = fileURLToPath(new URL('./mitata-child.js', import.meta.url));
-    this.child = spawn(process.execPath, ['--expose-gc', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['--expose-gc', ...YOUNG_GENERATION_FLAGS, script], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => void (this.stderr += d.toString()));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let msg: { id: number; stats?: MitataStats; error?: string };
