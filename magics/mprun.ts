@@ -258,7 +258,7 @@ async function profileMemory(ctx: MagicContext, targets: Target[], statement: ()
   collectGarbage();
   let watched: Awaited<ReturnType<typeof watchGcs>>;
   try {
-    for (const t of targets) await activate(ctx, t, t.freshUrl);
+    for (const t of targets) await activate(ctx, t, { kind: 'recorder', probeId: t.freshUrl });
     watched = await watchGcs(statement);
   } finally {
     for (const t of targets) {

@@ -1,8 +1,8 @@
 // The functions a line-level magic (%lprun, %mprun) is pointed at with -f: where their source is,
-// a fresh copy compiled from it on the same lines (under coverage, or with statement probes), and
+// a fresh copy compiled from it on the same lines (plain, with statement probes or hit counters), and
 // pointing the user's binding at that copy for the run and back afterwards.
 import vm from 'node:vm';
-import { instrumentScript } from './instrument.js';
+import { countingProbes, instrumentScript, recorderProbes } from './instrument.js';
 import { ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
 import { lineAt, lineStarts } from './v8/lines.js';
@@ -99,17 +99,28 @@ async function resolveScriptTarget(expr: string, fn: Function, src: string, magi
   };
 }
 
-/** Swap in the version to measure: a copy that V8 compiles under coverage, or one with statement probes (`probeId`). */
-export async function activate(ctx: MagicContext, t: Target, probeId?: string): Promise<void> {
+/**
+ * How the measured copy of a cell's function is compiled: plain (V8 counts its blocks when coverage
+ * is on), with a recorder's statement probes, or with bare hit counters.
+ */
+export type Instrumentation = { kind: 'recorder'; probeId: string } | { kind: 'counters'; hits: Float64Array };
+
+/** Slots a counters array needs for a target: one per line, and the last for calls. */
+export function counterSlots(t: Target): number {
+  return t.lastLine + 2;
+}
+
+/** Swap in the version to measure: a fresh copy (plain or instrumented) for a cell's function, a recompiled one for a file's. */
+export async function activate(ctx: MagicContext, t: Target, instrumentation?: Instrumentation): Promise<void> {
   if (t.kind === 'cell') {
-    t.fresh = compileFresh(t, probeId);
+    t.fresh = compileFresh(t, instrumentation);
     await rebind(ctx, t.expr, t.fresh);
     return;
   }
   // Measured: LiveEdit reports success for a version with statement probes but leaves the live
   // function as it was (a changed scope is not patched into existing closures), so probes need a
   // function from a cell.
-  if (probeId) throw new UsageError(`-f ${t.expr} is defined in ${t.url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
+  if (instrumentation) throw new UsageError(`-f ${t.expr} is defined in ${t.url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
   const text = t.js.slice(t.startOffset, t.endOffset);
   // Any change makes LiveEdit recompile the function (now under coverage); a space keeps every line where it was.
   t.measured = t.js.slice(0, t.startOffset) + `${text.slice(0, -1)} ${text.slice(-1)}` + t.js.slice(t.endOffset);
@@ -152,12 +163,16 @@ export function freshScript(t: { js: string; startOffset: number; endOffset: num
   return `${'\n'.repeat(t.firstLine)}${' '.repeat(col)}(${t.js.slice(t.startOffset, t.endOffset)}\n)`;
 }
 
-/** A fresh copy of a cell's function compiled now (under coverage, or with statement probes), on the same lines as the original. */
-function compileFresh(t: Target, probeId?: string): Function {
-  let script = freshScript(t);
+/** A fresh copy of a cell's function compiled now (plain or instrumented), on the same lines as the original. */
+function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
+  const script = freshScript(t);
   try {
-    if (probeId) script = instrumentScript(script, probeId).code;
-    return vm.runInThisContext(script, { filename: t.freshUrl }) as Function;
+    if (!instrumentation) return vm.runInThisContext(script, { filename: t.freshUrl }) as Function;
+    if (instrumentation.kind === 'recorder') return vm.runInThisContext(instrumentScript(script, recorderProbes(instrumentation.probeId)).code, { filename: t.freshUrl }) as Function;
+    // The counters arrive as a parameter the function closes over: a context slot, read without a lookup.
+    const { code } = instrumentScript(script, countingProbes('__tsprof_h', counterSlots(t) - 1));
+    const factory = vm.runInThisContext(`${code.replace(/^(\s*)\(/, '$1((__tsprof_h) => (')})`, { filename: t.freshUrl }) as (hits: Float64Array) => Function;
+    return factory(instrumentation.hits);
   } catch (e) {
     throw new UsageError(`-f ${t.expr} cannot be recompiled on its own (${(e as Error).message}); methods written with the shorthand syntax are not supported yet — profile the function that calls it`);
   }

@@ -263,3 +263,18 @@ test('%lprun profiles a function from an ES module; statement probes on files ar
   assert.match(mem.evalue, /need a function defined in a notebook cell/);
   assert.equal(await evalOk(k, 'twice(21)'), '42');
 });
+
+test('%lprun in one run: counters for cell functions (an expression-bodied arrow too) beside coverage for a module function', async () => {
+  await evalOk(k, 'import { twice } from "./helpers.mjs";');
+  await evalOk(k, 'const sq = (x: number) => x * x;\nfunction sumSquares(n: number) {\n  let s = 0;\n  for (let i = 0; i < n; i++) {\n    s += sq(twice(i));\n  }\n  return s;\n}');
+  type Fn = [string, number, Array<[number, number | null]>];
+  const fns = await json<Fn[]>('const both = %lprun -r -q -f sq -f sumSquares -f twice sumSquares(50)\nboth.functions.map((f) => [f.name, f.calls, f.lines.map((l) => [l.line, l.hits ?? null])])');
+  const byName = new Map(fns.map(([name, calls, lines]) => [name, { calls, hits: new Map(lines) }]));
+  assert.equal(byName.get('sq')?.calls, 50, 'an arrow with an expression body counts its calls');
+  assert.equal(byName.get('sq')?.hits.get(1), 50);
+  const sum = byName.get('sumSquares')!;
+  assert.deepEqual([2, 3, 4, 5, 7].map((l) => sum.hits.get(l)), [1, 1, 1, 50, 1], 'function line, let, for, body, return');
+  assert.equal(sum.hits.get(6) ?? null, null, 'a lone closing brace has no hits');
+  assert.equal(byName.get('twice')?.hits.get(2), 50, 'the module function, counted by coverage in the same run');
+  assert.equal(await evalOk(k, 'sumSquares(3)'), '20', 'the original is back');
+});
