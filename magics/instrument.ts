@@ -1,27 +1,33 @@
 // Statement probes for a function's source, for the per-line modes of %lprun and %mprun.
 //
-// Before every statement a probe runs. Two kinds: a recorder's (`P.l(F, LINE)`, each function
-// body with its own frame `F = P.e()` closed in a `finally` by `P.x(F)`, so recursion and nested
-// functions keep their own "current line") for the modes that time or measure each line, and a bare
-// counter (`H[LINE]++` on a typed array the function closes over) for hits alone. Probes are
-// inserted without newlines, so every line stays where it was.
+// Before every statement a probe runs. Two kinds: a recorder's, for the modes that time or measure
+// each line (each function body keeps its current line in a local and a frame from `R.e()`, closed
+// in a `finally` by `R.x`, so recursion and nested functions keep their own), and a bare counter
+// (`H[LINE]++`) for hits alone. What the probes use reaches the function as parameters of a factory
+// the instrumented script evaluates to, `(R, M, H) => (function …)`: closure slots, read without a
+// lookup (a global symbol read per call and property loads per probe cost ~50 ns a statement in
+// code not yet optimized). Probes are inserted without newlines, so every line stays where it was.
 import { parse } from 'acorn';
 
 /**
- * What a probe recorder implements: enter a frame, reach a line, exit a frame. `m` marks the lines
- * whose probe needs the recorder (the others only count, inline in the instrumented code: a call
- * per statement is what made probes expensive in V8's interpreter); `h` holds the hits.
+ * What a probe recorder implements: enter a frame, move from one line to the next, exit a frame.
+ * `m` marks the lines whose probe needs the recorder; hits are counted in `h` inline, by the
+ * instrumented code. Both have a last slot, `none`, for "no line yet", which `m` never marks.
  */
-export interface Recorder<Frame extends { line: number }> {
+export interface Recorder<Frame> {
   e(): Frame;
-  l(frame: Frame, line: number): void;
-  x(frame: Frame): void;
+  /** From line `from` (or `none`) to `line`; returns `line`. */
+  l(frame: Frame, from: number, line: number): number;
+  x(frame: Frame, from: number): void;
   readonly m: Uint8Array;
   readonly h: Float64Array;
+  readonly none: number;
 }
 
 /** The text a kind of probe inserts: around each function body, and before each statement. */
 export interface ProbeStyle {
+  /** Names the factory passes the function: what its probes use. */
+  params: string[];
   /** Opens a block function body (after its directives); `outermost` is the profiled function itself. */
   open(frame: string, outermost: boolean): string;
   /** Closes a block function body. */
@@ -32,35 +38,47 @@ export interface ProbeStyle {
   line(frame: string, line: number): string;
 }
 
-/** The global (symbol-keyed) slot an instrumented function reads its recorder from. */
-export function probeKey(id: string): symbol {
-  return Symbol.for(`tsprof.probe.${id}`);
+/** How to compile an instrumented copy: the probes' text, and the values the factory receives. */
+export interface Instrumentation {
+  style: ProbeStyle;
+  args: unknown[];
 }
 
-/** Probes that call the recorder stored under `probeKey(probeId)` (read once per call). */
-export function recorderProbes(probeId: string): ProbeStyle {
-  const P = `globalThis[Symbol.for(${JSON.stringify(`tsprof.probe.${probeId}`)})]`;
+/** Probes that keep a recorder informed; lines it does not watch are only counted, inline. */
+export function recorderProbes<F>(recorder: Recorder<F>): Instrumentation {
+  const none = recorder.none;
   return {
-    open: (f) => ` const ${f}p = ${P}, ${f} = ${f}p.e(); try {`,
-    close: (f) => `} finally { ${f}p.x(${f}); }`,
-    // Leaving or reaching a line the recorder watches calls it; otherwise count and move on.
-    line: (f, line) => `((${f}p.m[${f}.line] | ${f}p.m[${line}]) ? ${f}p.l(${f}, ${line}) : (${f}p.h[${line}]++, ${f}.line = ${line}));`,
+    args: [recorder, recorder.m, recorder.h],
+    style: {
+      params: ['__tsprof_r', '__tsprof_m', '__tsprof_h'],
+      open: (f) => ` let ${f}l = ${none}; const ${f} = __tsprof_r.e(); try {`,
+      close: (f) => `} finally { __tsprof_r.x(${f}, ${f}l); }`,
+      // Count; then leaving or reaching a line the recorder watches calls it. The count comes first
+      // on every path so that each access has run before V8 optimizes the function: an access with
+      // no feedback yet (a line's count, reached only once the recorder stops watching it) made
+      // the optimized code bail out and the rest of the run stay in the interpreter (measured: 4×).
+      line: (f, line) => `(__tsprof_h[${line}]++, (__tsprof_m[${f}l] | __tsprof_m[${line}]) ? (${f}l = __tsprof_r.l(${f}, ${f}l, ${line})) : (${f}l = ${line}));`,
+    },
   };
 }
 
 /**
- * Bare counters: `variable[LINE]++` before each statement and `variable[callsIndex]++` on each call
- * of the profiled function, on a Float64Array (exact to 2^53; a Uint32Array would wrap after 4e9
- * hits, seconds of a tight loop) the instrumented script receives: `(variable) => (function …)`.
- * Optimized code keeps them to an increment each: 1.1× (calls) to 1.4× (tight loops) where V8's
- * block coverage costs 2–2.7×.
+ * Bare counters: `H[LINE]++` before each statement and `H[calls]++` on each call of the profiled
+ * function (the last slot), on a Float64Array: exact to 2^53, where a Uint32Array would wrap after
+ * 4e9 hits, seconds of a tight loop. Optimized code keeps them to an increment each: 1.1× (calls)
+ * to 1.4× (tight loops) where V8's block coverage costs 2–2.7×.
  */
-export function countingProbes(variable: string, callsIndex: number): ProbeStyle {
+export function countingProbes(hits: Float64Array): Instrumentation {
+  const calls = hits.length - 1;
   return {
-    open: (_f, outermost) => (outermost ? ` ${variable}[${callsIndex}]++;` : ''),
-    close: () => '',
-    expression: () => [`(${variable}[${callsIndex}]++, `, ')'],
-    line: (_f, line) => `${variable}[${line}]++;`,
+    args: [hits],
+    style: {
+      params: ['__tsprof_h'],
+      open: (_f, outermost) => (outermost ? ` __tsprof_h[${calls}]++;` : ''),
+      close: () => '',
+      expression: () => [`(__tsprof_h[${calls}]++, `, ')'],
+      line: (_f, line) => `__tsprof_h[${line}]++;`,
+    },
   };
 }
 
@@ -84,7 +102,8 @@ const LOOP_BODY = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', '
 
 /**
  * Instrument the function expression in `script` (a script whose only statement is that function,
- * in parentheses). Returns the new script and the 0-based lines that carry a probe.
+ * in parentheses). Returns a script that evaluates to the factory `(style.params) => (function …)`,
+ * on the same lines, and the 0-based lines that carry a probe.
  */
 export function instrumentScript(script: string, style: ProbeStyle): { code: string; probedLines: Set<number> } {
   let ast: Node;
@@ -206,37 +225,40 @@ export function instrumentScript(script: string, style: ProbeStyle): { code: str
   edits.sort((a, b) => b.at - a.at || b.order - a.order);
   let code = script;
   for (const e of edits) code = code.slice(0, e.at) + e.text + code.slice(e.at);
+  const at = program[0].start;
+  code = `${code.slice(0, at)}((${style.params.join(', ')}) => ${code.slice(at)})`;
   return { code, probedLines };
 }
 
 /** Exact wall time per line, inclusive of callees (line_profiler's semantics), and hits. */
-export class TimeRecorder implements Recorder<{ line: number; t: number }> {
+export class TimeRecorder implements Recorder<{ t: number }> {
   readonly hits: Float64Array;
   readonly time: Float64Array;
   /** Every line is timed. */
   readonly m: Uint8Array;
   readonly h: Float64Array;
+  readonly none: number;
   /** Frames entered: calls of the instrumented functions. */
   calls = 0;
   constructor(lines: number) {
-    this.hits = new Float64Array(lines);
-    this.time = new Float64Array(lines);
-    this.m = new Uint8Array(lines).fill(1);
+    this.none = lines;
+    this.hits = new Float64Array(lines + 1);
+    this.time = new Float64Array(lines + 1);
+    this.m = new Uint8Array(lines + 1).fill(1);
+    this.m[this.none] = 0;
     this.h = this.hits;
   }
-  e(): { line: number; t: number } {
+  e(): { t: number } {
     this.calls++;
-    return { line: -1, t: 0 };
+    return { t: 0 };
   }
-  l(f: { line: number; t: number }, line: number): void {
+  l(f: { t: number }, from: number, line: number): number {
     const now = performance.now();
-    if (f.line >= 0) this.time[f.line] += now - f.t;
-    this.hits[line]++;
-    f.line = line;
+    if (from !== this.none) this.time[from] += now - f.t;
     f.t = now;
+    return line;
   }
-  x(f: { line: number; t: number }): void {
-    if (f.line >= 0) this.time[f.line] += performance.now() - f.t;
-    f.line = -1;
+  x(f: { t: number }, from: number): void {
+    if (from !== this.none) this.time[from] += performance.now() - f.t;
   }
 }

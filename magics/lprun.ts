@@ -13,7 +13,7 @@ import { htmlTable } from './render/html.js';
 import { userProfile, type UserProfile } from './v8/calltree.js';
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import { hitsPerLine } from './v8/lines.js';
-import { probeKey, TimeRecorder } from './instrument.js';
+import { countingProbes, recorderProbes, TimeRecorder } from './instrument.js';
 import { activate, counterSlots, deactivate, inTarget, measuredCoverage, resolveTarget, type Target } from './targets.js';
 import type { ScriptCoverage } from './v8/inspector.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
@@ -144,7 +144,7 @@ async function sampledMode(ctx: MagicContext, targets: Target[], statement: () =
     try {
       for (const [i, t] of targets.entries()) {
         const hits = counters[i];
-        await activate(ctx, t, hits ? { kind: 'counters', hits } : undefined);
+        await activate(ctx, t, hits && countingProbes(hits));
       }
       profileRun = await withCpuProfile(interval, statement);
     } finally {
@@ -202,15 +202,11 @@ function coveredHits(t: Target, coverage: ScriptCoverage[]): LineHits {
 /** -x: statement probes in fresh copies; hits and wall time per line are counted, not sampled. */
 async function exactMode(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>): Promise<FunctionLines[]> {
   const recorders = targets.map((t) => new TimeRecorder(t.lastLine + 1));
-  targets.forEach((t, i) => void ((globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)] = recorders[i]));
   try {
-    for (const t of targets) await activate(ctx, t, { kind: 'recorder', probeId: t.freshUrl });
+    for (const [i, t] of targets.entries()) await activate(ctx, t, recorderProbes(recorders[i]));
     await statement();
   } finally {
-    for (const t of targets) {
-      await deactivate(ctx, t);
-      delete (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)];
-    }
+    for (const t of targets) await deactivate(ctx, t);
   }
   return targets.map((t, i) => {
     const rec = recorders[i];

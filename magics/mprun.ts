@@ -13,7 +13,7 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { functionOptions, parseOptions, statementOf } from './argv.js';
 import { escapeHtml } from './format.js';
 import { htmlTable } from './render/html.js';
-import { probeKey, type Recorder } from './instrument.js';
+import { recorderProbes, type Recorder } from './instrument.js';
 import { collectGarbage } from './v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
 import { activate, deactivate, resolveTarget, type Target } from './targets.js';
@@ -34,7 +34,6 @@ const SKIP_AFTER = 64;
 const WARMUP = 8;
 
 interface MemFrame {
-  line: number;
   used: number;
   t: number;
 }
@@ -91,6 +90,7 @@ export class MemRecorder implements Recorder<MemFrame> {
   /** Read by the inline fast path of the probes (instrument.ts). */
   readonly m: Uint8Array;
   readonly h: Float64Array;
+  readonly none: number;
   calls = 0;
   entry = 0;
   /** Measured intervals: start ms, end ms, line — for putting GCs in the lines they happened in. */
@@ -99,13 +99,16 @@ export class MemRecorder implements Recorder<MemFrame> {
   private readonly residual = probeResidual();
 
   constructor(lines: number, private readonly measureAll: boolean) {
-    this.hits = new Float64Array(lines);
-    this.net = new Float64Array(lines);
-    this.freed = new Float64Array(lines);
-    this.peak = new Float64Array(lines);
-    this.measured = new Uint32Array(lines);
-    this.allocates = new Uint8Array(lines);
-    this.measuring = new Uint8Array(lines).fill(1);
+    // One slot more than lines: `none`, the line before the first, never measured.
+    this.none = lines;
+    this.hits = new Float64Array(lines + 1);
+    this.net = new Float64Array(lines + 1);
+    this.freed = new Float64Array(lines + 1);
+    this.peak = new Float64Array(lines + 1);
+    this.measured = new Uint32Array(lines + 1);
+    this.allocates = new Uint8Array(lines + 1);
+    this.measuring = new Uint8Array(lines + 1).fill(1);
+    this.measuring[this.none] = 0;
     this.m = this.measuring;
     this.h = this.hits;
   }
@@ -114,30 +117,28 @@ export class MemRecorder implements Recorder<MemFrame> {
     this.calls++;
     const used = memNow();
     if (this.calls === 1) this.entry = used;
-    return { line: -1, used, t: performance.now() };
+    return { used, t: performance.now() };
   }
 
-  l(f: MemFrame, line: number): void {
-    this.hits[line]++;
-    if (f.line >= 0 && this.measuring[f.line]) this.close(f);
+  l(f: MemFrame, from: number, line: number): number {
+    if (this.measuring[from]) this.close(f, from);
     else if (this.measuring[line]) {
       read();
       f.used = readUsed;
       f.t = performance.now();
     }
-    f.line = line;
+    return line;
   }
 
-  x(f: MemFrame): void {
-    if (f.line >= 0 && this.measuring[f.line]) this.close(f);
-    f.line = -1;
+  x(f: MemFrame, from: number): void {
+    if (this.measuring[from]) this.close(f, from);
   }
 
-  private close(f: MemFrame): void {
+  /** End the measured interval of `line` (and start the next one where it ends). */
+  private close(f: MemFrame, line: number): void {
     read();
     const used = readUsed - readCost;
     const now = performance.now();
-    const line = f.line;
     const raw = used - readCost - f.used - this.residual;
     const d = raw > NOISE_BYTES || raw < -NOISE_BYTES ? raw : 0;
     this.net[line] += d;
@@ -252,19 +253,15 @@ function formatHtml(f: MemFunction): string {
 
 async function profileMemory(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>, measureAll: boolean): Promise<{ functions: MemFunction[]; gcMatched: boolean }> {
   const recorders = targets.map((t) => new MemRecorder(t.lastLine + 1, measureAll));
-  targets.forEach((t, i) => void ((globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)] = recorders[i]));
   // Two full GCs first: ArrayBuffers freed earlier are swept (and uncounted from external memory)
   // concurrently, which would read as negative allocation on whatever line is running.
   collectGarbage();
   let watched: Awaited<ReturnType<typeof watchGcs>>;
   try {
-    for (const t of targets) await activate(ctx, t, { kind: 'recorder', probeId: t.freshUrl });
+    for (const [i, t] of targets.entries()) await activate(ctx, t, recorderProbes(recorders[i]));
     watched = await watchGcs(statement);
   } finally {
-    for (const t of targets) {
-      await deactivate(ctx, t);
-      delete (globalThis as Record<symbol, unknown>)[probeKey(t.freshUrl)];
-    }
+    for (const t of targets) await deactivate(ctx, t);
   }
   const functions = targets.map((t, i) => {
     const rec = recorders[i];

@@ -2,7 +2,7 @@
 // a fresh copy compiled from it on the same lines (plain, with statement probes or hit counters), and
 // pointing the user's binding at that copy for the run and back afterwards.
 import vm from 'node:vm';
-import { countingProbes, instrumentScript, recorderProbes } from './instrument.js';
+import { instrumentScript, type Instrumentation } from './instrument.js';
 import { ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
 import { lineAt, lineStarts } from './v8/lines.js';
@@ -99,12 +99,6 @@ async function resolveScriptTarget(expr: string, fn: Function, src: string, magi
   };
 }
 
-/**
- * How the measured copy of a cell's function is compiled: plain (V8 counts its blocks when coverage
- * is on), with a recorder's statement probes, or with bare hit counters.
- */
-export type Instrumentation = { kind: 'recorder'; probeId: string } | { kind: 'counters'; hits: Float64Array };
-
 /** Slots a counters array needs for a target: one per line, and the last for calls. */
 export function counterSlots(t: Target): number {
   return t.lastLine + 2;
@@ -168,11 +162,8 @@ function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
   const script = freshScript(t);
   try {
     if (!instrumentation) return vm.runInThisContext(script, { filename: t.freshUrl }) as Function;
-    if (instrumentation.kind === 'recorder') return vm.runInThisContext(instrumentScript(script, recorderProbes(instrumentation.probeId)).code, { filename: t.freshUrl }) as Function;
-    // The counters arrive as a parameter the function closes over: a context slot, read without a lookup.
-    const { code } = instrumentScript(script, countingProbes('__tsprof_h', counterSlots(t) - 1));
-    const factory = vm.runInThisContext(`${code.replace(/^(\s*)\(/, '$1((__tsprof_h) => (')})`, { filename: t.freshUrl }) as (hits: Float64Array) => Function;
-    return factory(instrumentation.hits);
+    const factory = vm.runInThisContext(instrumentScript(script, instrumentation.style).code, { filename: t.freshUrl }) as (...args: unknown[]) => Function;
+    return factory(...instrumentation.args);
   } catch (e) {
     throw new UsageError(`-f ${t.expr} cannot be recompiled on its own (${(e as Error).message}); methods written with the shorthand syntax are not supported yet — profile the function that calls it`);
   }
