@@ -1,7 +1,10 @@
 // Vega-Lite specs for the magics' charts, and their SVG fallback rendered by vega, so a chart still
 // shows where no Vega renderer runs (nbconvert HTML, GitHub, the classic notebook).
-// Specs are v5 (what JupyterLab 4's renderer reads); vega-lite 5 and vega 5 load lazily on first use.
+// Specs are v5 (what JupyterLab 4's renderer reads); vega-lite 5 and vega 5 load on first use, in a
+// thread of their own (svg-worker.ts).
+import { Worker } from 'node:worker_threads';
 import type { MimeBundle } from '../../kernel/wire/message.js';
+import type { SvgAnswer, SvgRequest } from './svg-worker.js';
 
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
 export const VEGALITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -12,25 +15,44 @@ export function spec(body: Record<string, unknown>): VegaLiteSpec {
   return { $schema: VEGALITE_SCHEMA, config: { view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 11 } }, ...body };
 }
 
-type VegaLiteModule = typeof import('vega-lite');
-type VegaModule = typeof import('vega');
-let libs: Promise<[VegaLiteModule, VegaModule]> | undefined;
+/** The SVG renderer thread (svg-worker.ts), started on first use; it does not keep the process alive. */
+let worker: Worker | undefined;
+const pending = new Map<number, { resolve: (svg: string) => void; reject: (e: Error) => void }>();
+let nextId = 0;
 
-function load(): Promise<[VegaLiteModule, VegaModule]> {
-  libs ??= Promise.all([import('vega-lite'), import('vega')]);
-  return libs;
+function renderer(): Worker {
+  if (worker) return worker;
+  // execArgv: [] — no kernel flags. The thread silences its own console (reading its stdout from
+  // here instead would keep the process alive).
+  const w = new Worker(new URL('./svg-worker.js', import.meta.url), { execArgv: [] });
+  w.unref();
+  w.on('message', (m: SvgAnswer) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (pending.size === 0) w.unref();
+    if ('svg' in m) p.resolve(m.svg);
+    else p.reject(new Error(m.error));
+  });
+  // An 'error' is followed by 'exit': the next chart starts a new thread.
+  w.on('error', () => undefined);
+  w.on('exit', (code) => {
+    if (worker === w) worker = undefined;
+    for (const p of pending.values()) p.reject(new Error(`the SVG renderer thread stopped (exit code ${code})`));
+    pending.clear();
+  });
+  return (worker = w);
 }
 
-/** Compile with vega-lite 5 (throws on an invalid spec) and render to SVG with vega. */
-export async function renderSvg(vl: VegaLiteSpec): Promise<string> {
-  const [vegaLite, vega] = await load();
-  const compiled = vegaLite.compile(vl as unknown as Parameters<VegaLiteModule['compile']>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+/** Compile with vega-lite 5 (rejects on an invalid spec) and render to SVG with vega, in the renderer thread. */
+export function renderSvg(vl: VegaLiteSpec): Promise<string> {
+  const w = renderer();
+  const id = ++nextId;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    w.ref();
+    w.postMessage({ id, spec: vl } satisfies SvgRequest);
+  });
 }
 
 /** A chart bundle: the Vega-Lite spec, its SVG fallback and a text description. */
