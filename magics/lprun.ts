@@ -224,6 +224,12 @@ async function exactMode(ctx: MagicContext, targets: Target[], statement: () => 
   });
 }
 
+/** Said when functions ran but no sample landed in them: an empty Time column needs a reason and a way out. */
+export function unsampledNote(functions: FunctionLines[], intervalUs: number): string | undefined {
+  if (!functions.some((f) => f.calls > 0) || functions.some((f) => f.total > 0)) return undefined;
+  return `No sample landed in ${functions.map((f) => f.name).join(', ')} (sampled every ${intervalUs} µs), so the Time column is empty; hits are exact. Profile a longer run, sample more often (-i 50), or time every line with -x.`;
+}
+
 export const lprun: Magic = {
   name: 'lprun',
   kinds: ['line', 'cell'],
@@ -263,7 +269,11 @@ defined in a cell.`,
       process.stdout.write(`*** Profile stats saved to '${opts.D}'.\n`);
     }
     const bundle: ProfileBundle = { version: 1, kind: 'lprun', title: '%lprun', unit, functions: shown.map((f) => ({ name: f.name, file: f.file, line: f.line, total: f.total, calls: f.calls, lines: f.lines.map((l) => ({ line: l.line, contents: l.contents, hits: l.hits, time: l.time, percent: l.percent })) })) };
-    if (!opts.q) ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: 1e-09 s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}</div>` });
+    if (!opts.q) {
+      ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: 1e-09 s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}</div>` });
+      const note = opts.x ? undefined : unsampledNote(functions, interval);
+      if (note) ctx.display.bundle({ 'text/plain': note, 'text/html': `<p class="tsprof-note">${escapeHtml(note)}</p>` });
+    }
     if (!opts.r) return undefined;
     displaysAs(result, () => text);
     return result;

@@ -64,7 +64,8 @@ const CELLS: Array<{ code: string; kind?: 'prun' | 'prun-c' | 'lprun' | 'mprun' 
   { code: DEFINITIONS },
   { code: '%prun both(30)', kind: 'prun' },
   { code: '%prun -c fib(30)', kind: 'prun-c' },
-  { code: '%lprun -f primes primes(2000)', kind: 'lprun' },
+  // Long enough for the sampler (every 500 µs) to give the lines different % Time.
+  { code: '%lprun -f primes primes(20000)', kind: 'lprun' },
   { code: '%mprun -f build build(100_000)', kind: 'mprun' },
   { code: '%timeit -n 2000 -r 5 Array.from({ length: 100 }, (_, i) => i * 2)', kind: 'timeit' },
   { code: '%%timeit -n 200 -r 5 --compare\n// push\nconst a: number[] = []; for (let i = 0; i < 1000; i++) a.push(i);\n// Array.from\nArray.from({ length: 1000 }, (_, i) => i);', kind: 'compare' },

@@ -176,6 +176,16 @@ test('%lprun counts lines after an await in an async function', async () => {
   assert.equal(hits.get(7), 1, 'return after the loop');
 });
 
+test('%lprun says why the Time column is empty when no sample landed, and what to do', async () => {
+  // One sample every 100 ms; primes(10) takes microseconds.
+  const r = await k.client.execute('%lprun -i 100000 -f primes primes(10)');
+  const notes = shown(r).map((d) => String(d['text/plain'])).filter((t) => t.startsWith('No sample landed'));
+  assert.equal(notes.length, 1, 'one note');
+  assert.match(notes[0], /^No sample landed in primes \(sampled every 100000 µs\).*-i 50.*-x/);
+  const exact = await k.client.execute('%lprun -x -f primes primes(10)');
+  assert.equal(shown(exact).filter((d) => String(d['text/plain']).startsWith('No sample')).length, 0, 'exact mode times every line: no note');
+});
+
 test('%lprun bad input: not a function, native, missing -f, unknown flag; the kernel lives on', async () => {
   for (const [code, pattern] of [
     ['%lprun -f 42 1', /is not a function \(it is a number\)/],

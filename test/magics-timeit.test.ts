@@ -149,7 +149,9 @@ test('compare mode ranks a 10× slower variant last with its ratio', async () =>
   const text = String(data['text/plain']).split('\n');
   assert.match(text[0], /^fast .* fastest$/);
   const ratio = Number(/([\d.]+)× slower/.exec(text[1])?.[1]);
-  assert.ok(text[1].startsWith('slow') && ratio > 6 && ratio < 14, `slow variant ratio ${ratio}`);
+  // The order is the ground truth; the ratio (10 by construction) is checked loosely, since other
+  // load on the machine stretches a 40 µs spin more, relatively, than a 400 µs one (17× seen with both CPUs busy).
+  assert.ok(text[1].startsWith('slow') && ratio > 5 && ratio < 20, `slow variant ratio ${ratio}`);
   assert.ok(String(data['text/html']).indexOf('fast') < String(data['text/html']).indexOf('slow'), 'table sorted fastest first');
   await renderSvg(chartOf(c.iopub)[VEGALITE_MIME] as VegaLiteSpec);
 });
