@@ -258,7 +258,7 @@ async function profileMemory(ctx: MagicContext, targets: Target[], statement: ()
   collectGarbage();
   let watched: Awaited<ReturnType<typeof watchGcs>>;
   try {
-    for (const [i, t] of targets.entries()) await activate(ctx, t, recorderProbes(recorders[i]));
+    for (const [i, t] of targets.entries()) await activate(ctx, t, recorderProbes(recorders[i], true));
     watched = await watchGcs(statement);
   } finally {
     for (const t of targets) await deactivate(ctx, t);
