@@ -92,9 +92,9 @@ export function compileStatement(ctx: MagicContext, stmt: string, setup: string,
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** One measured run, interruptible; GC first so garbage from the last run is not billed to this one. */
-async function oneRun(ctx: MagicContext, compiled: CompiledStatement, loops: number): Promise<number> {
-  gc?.();
+/** One measured run, interruptible; GC first (unless `collect` is false) so garbage from the last run is not billed to this one. */
+async function oneRun(ctx: MagicContext, compiled: CompiledStatement, loops: number, collect = true): Promise<number> {
+  if (collect) gc?.();
   if (ctx.interrupted) throw interrupted();
   if (compiled.isAsync) return await compiled.run(loops);
   return ctx.interruptible(() => compiled.run(loops) as number);
@@ -140,14 +140,11 @@ export interface LoopFloor {
 export async function loopFloor(ctx: MagicContext, compiled: CompiledStatement, clock: Clock, perLoop: number): Promise<LoopFloor> {
   const empty = compileStatement(ctx, '', '', clock);
   const loops = Math.min(1e8, Math.max(1000, Math.ceil(5e-3 / Math.max(perLoop, 1e-10))));
-  const timed = async (c: CompiledStatement): Promise<number> => {
-    if (ctx.interrupted) throw interrupted();
-    return (c.isAsync ? await c.run(loops) : ctx.interruptible(() => c.run(loops) as number)) / loops;
-  };
+  // No GC before these ~5 ms runs: ten full collections would cost more than the runs themselves.
   const best = { statement: Infinity, empty: Infinity };
   for (let i = 0; i < 5; i++) {
-    best.empty = Math.min(best.empty, await timed(empty));
-    best.statement = Math.min(best.statement, await timed(compiled));
+    best.empty = Math.min(best.empty, (await oneRun(ctx, empty, loops, false)) / loops);
+    best.statement = Math.min(best.statement, (await oneRun(ctx, compiled, loops, false)) / loops);
   }
   return best;
 }
