@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { renderSvg, spec } from '../magics/render/vegalite.js';
+import { renderSvg, renderVegaSvg, spec } from '../magics/render/vegalite.js';
 
 const BAR = spec({ data: { values: [{ k: 'a', v: 3 }, { k: 'b', v: 5 }] }, mark: 'bar', encoding: { x: { field: 'k', type: 'nominal' }, y: { field: 'v', type: 'quantitative' } } });
 
@@ -13,6 +13,17 @@ test('a Vega-Lite spec renders to SVG with one bar per value', async () => {
   assert.match(svg, /^<svg/);
   assert.equal((svg.match(/class="mark-rect role-mark/g) ?? []).length, 1, 'one group of rect marks');
   assert.deepEqual(svg.match(/<path aria-label="k: [ab]; v: \d"/g), ['<path aria-label="k: a; v: 3"', '<path aria-label="k: b; v: 5"'], 'a bar per value');
+});
+
+test('a plain Vega spec renders too: one rect per datum', async () => {
+  const svg = await renderVegaSvg({
+    width: 40, height: 20,
+    data: [{ name: 't', values: [{ v: 1 }, { v: 2 }, { v: 3 }] }],
+    marks: [{ type: 'rect', from: { data: 't' }, encode: { enter: { x: { field: 'v' }, width: { value: 1 }, y: { value: 0 }, height: { value: 5 } } } }],
+  });
+  const group = /<g class="mark-rect role-mark[^>]*>([\s\S]*?)<\/g>/.exec(svg);
+  assert.ok(group, 'a group of rect marks');
+  assert.equal((group[1].match(/<path /g) ?? []).length, 3);
 });
 
 test('a broken spec is a rejected promise, and the next chart still renders', async () => {

@@ -50,23 +50,14 @@ export function renderMarkdown(source: string, attachments?: Record<string, Mime
   return markdownRenderer(attachments).parse(source, { async: false }) as string;
 }
 
-let vegaLibs: Promise<typeof import('../../magics/render/vegalite.js')> | undefined;
+let renderers: Promise<typeof import('../../magics/render/vegalite.js')> | undefined;
 
 /** SVG of a Vega-Lite (or Vega) spec, rendered with vega; undefined if it cannot be compiled. */
 async function chartSvg(mime: string, spec: unknown): Promise<string | undefined> {
   try {
-    if (VEGALITE.test(mime)) {
-      vegaLibs ??= import('../../magics/render/vegalite.js');
-      const { renderSvg } = await vegaLibs;
-      return await renderSvg(spec as Parameters<typeof renderSvg>[0]);
-    }
-    const vega = await import('vega');
-    const view = new vega.View(vega.parse(spec as Parameters<typeof vega.parse>[0]), { renderer: 'none' });
-    try {
-      return await view.toSVG();
-    } finally {
-      view.finalize();
-    }
+    renderers ??= import('../../magics/render/vegalite.js');
+    const { renderSvg, renderVegaSvg } = await renderers;
+    return VEGALITE.test(mime) ? await renderSvg(spec as Parameters<typeof renderSvg>[0]) : await renderVegaSvg(spec as Record<string, unknown>);
   } catch {
     return undefined;
   }

@@ -2,13 +2,13 @@
 // main thread: there they made every V8 CPU profile start ~18 ms slower (Profiler.start logs each
 // compiled function of the isolate) and sat in the heap that %memit and %mprun measure.
 //
-// request:  { id, spec }        answer: { id, svg } | { id, error }
+// request:  { id, spec, lite }  (lite: a Vega-Lite spec, else Vega)      answer: { id, svg } | { id, error }
 import { parentPort } from 'node:worker_threads';
 
 type VegaLiteModule = typeof import('vega-lite');
 type VegaModule = typeof import('vega');
 
-export interface SvgRequest { id: number; spec: Record<string, unknown> }
+export interface SvgRequest { id: number; spec: Record<string, unknown>; lite: boolean }
 export type SvgAnswer = { id: number; svg: string } | { id: number; error: string };
 
 let libs: Promise<[VegaLiteModule, VegaModule]> | undefined;
@@ -17,11 +17,11 @@ let libs: Promise<[VegaLiteModule, VegaModule]> | undefined;
 // running cell's output. A broken spec is reported by its answer instead.
 for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) console[method] = () => undefined;
 
-/** Compile with vega-lite 5 (throws on an invalid spec) and render to SVG with vega. */
-async function render(vl: Record<string, unknown>): Promise<string> {
+/** Render to SVG with vega, compiling with vega-lite 5 first for a Vega-Lite spec (throws on an invalid spec). */
+async function render(spec: Record<string, unknown>, lite: boolean): Promise<string> {
   libs ??= Promise.all([import('vega-lite'), import('vega')]);
   const [vegaLite, vega] = await libs;
-  const compiled = vegaLite.compile(vl as unknown as Parameters<VegaLiteModule['compile']>[0]).spec;
+  const compiled = lite ? vegaLite.compile(spec as unknown as Parameters<VegaLiteModule['compile']>[0]).spec : (spec as Parameters<VegaModule['parse']>[0]);
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -31,7 +31,7 @@ async function render(vl: Record<string, unknown>): Promise<string> {
 }
 
 parentPort!.on('message', (req: SvgRequest) => {
-  render(req.spec).then(
+  render(req.spec, req.lite).then(
     (svg) => parentPort!.postMessage({ id: req.id, svg } satisfies SvgAnswer),
     (e: unknown) => parentPort!.postMessage({ id: req.id, error: e instanceof Error ? e.message : String(e) } satisfies SvgAnswer),
   );

@@ -44,15 +44,24 @@ function renderer(): Worker {
   return (worker = w);
 }
 
-/** Compile with vega-lite 5 (rejects on an invalid spec) and render to SVG with vega, in the renderer thread. */
-export function renderSvg(vl: VegaLiteSpec): Promise<string> {
+function render(spec: Record<string, unknown>, lite: boolean): Promise<string> {
   const w = renderer();
   const id = ++nextId;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
     w.ref();
-    w.postMessage({ id, spec: vl } satisfies SvgRequest);
+    w.postMessage({ id, spec, lite } satisfies SvgRequest);
   });
+}
+
+/** Compile with vega-lite 5 (rejects on an invalid spec) and render to SVG with vega, in the renderer thread. */
+export function renderSvg(vl: VegaLiteSpec): Promise<string> {
+  return render(vl, true);
+}
+
+/** A Vega spec (not Vega-Lite) to SVG, in the renderer thread. */
+export function renderVegaSvg(spec: Record<string, unknown>): Promise<string> {
+  return render(spec, false);
 }
 
 /** A chart bundle: the Vega-Lite spec, its SVG fallback and a text description. */
