@@ -11,28 +11,7 @@ import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PYTHON, PYTHON_FLAGS, ROOT, makeJupyterEnv, runProcess, transcript, type JupyterEnv } from './helpers/jupyter-env.js';
-
-interface Output {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, unknown>;
-  ename?: string;
-  evalue?: string;
-  traceback?: string[];
-}
-interface Cell {
-  id: string;
-  cell_type: string;
-  execution_count?: number | null;
-  outputs?: Output[];
-  source: string | string[];
-}
-interface Notebook {
-  nbformat: number;
-  metadata: { kernelspec?: { name: string }; language_info?: { name: string } };
-  cells: Cell[];
-}
+import { joinText, type Cell, type Notebook } from './helpers/notebook.js';
 
 const EXAMPLES = join(ROOT, 'examples');
 const VEGALITE = 'application/vnd.vegalite.v5+json';
@@ -156,7 +135,6 @@ const FIGURES: Record<string, Record<string, RegExp[]>> = {
   },
 };
 
-const joined = (s: unknown): string => (Array.isArray(s) ? s.join('') : typeof s === 'string' ? s : '');
 const read = (file: string): Notebook => JSON.parse(readFileSync(file, 'utf8')) as Notebook;
 const codeCells = (nb: Notebook): Cell[] => nb.cells.filter((c) => c.cell_type === 'code');
 
@@ -175,7 +153,7 @@ function kindsOf(c: Cell): Set<Kind> {
 }
 
 /** All text a reader sees in a cell: streams and text/plain. */
-const cellText = (c: Cell): string => (c.outputs ?? []).map((o) => (o.output_type === 'stream' ? joined(o.text) : joined(o.data?.['text/plain']))).join('\n');
+const cellText = (c: Cell): string => (c.outputs ?? []).map((o) => (o.output_type === 'stream' ? joinText(o.text) : joinText(o.data?.['text/plain']))).join('\n');
 const dump = (c: Cell): string => `\ncell ${c.id} outputs:\n${JSON.stringify((c.outputs ?? []).map((o) => ({ ...o, data: o.data && Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, k === 'text/plain' ? v : `(${k})`])) })), null, 1).slice(0, 4000)}`;
 
 /** The checks both the committed and the re-executed notebook must pass. */
@@ -193,8 +171,8 @@ function checkOutputs(file: string, nb: Notebook, figures: boolean): void {
     // Charts render everywhere: a Vega-Lite output carries its SVG fallback and a text/plain.
     for (const o of c.outputs ?? []) {
       if (o.data?.[VEGALITE] === undefined) continue;
-      assert.match(joined(o.data['image/svg+xml']), /^<svg[\s\S]*<\/svg>\s*$/, `${file}: cell ${c.id}: a Vega-Lite output without an SVG fallback`);
-      assert.ok(joined(o.data['text/plain']).trim(), `${file}: cell ${c.id}: a Vega-Lite output without text/plain`);
+      assert.match(joinText(o.data['image/svg+xml']), /^<svg[\s\S]*<\/svg>\s*$/, `${file}: cell ${c.id}: a Vega-Lite output without an SVG fallback`);
+      assert.ok(joinText(o.data['text/plain']).trim(), `${file}: cell ${c.id}: a Vega-Lite output without text/plain`);
     }
     if (figures) for (const re of FIGURES[file]?.[c.id] ?? []) assert.match(cellText(c), re, `${file}: cell ${c.id}${dump(c)}`);
   }

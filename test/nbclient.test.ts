@@ -6,31 +6,11 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PYTHON, PYTHON_FLAGS, ROOT, makeJupyterEnv, runProcess, transcript, type JupyterEnv } from './helpers/jupyter-env.js';
+import { joinText, type Cell, type Notebook } from './helpers/notebook.js';
 
-interface Output {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, string | string[]>;
-  ename?: string;
-  evalue?: string;
-}
-interface Cell {
-  id: string;
-  cell_type: string;
-  execution_count?: number | null;
-  outputs?: Output[];
-  source: string | string[];
-}
-interface Notebook {
-  metadata: { kernelspec?: { name: string }; language_info?: { name: string; file_extension?: string } };
-  cells: Cell[];
-}
-
-const join_ = (s: string | string[] | undefined): string => (Array.isArray(s) ? s.join('') : (s ?? ''));
-const streams = (c: Cell, name = 'stdout'): string => (c.outputs ?? []).filter((o) => o.output_type === 'stream' && o.name === name).map((o) => join_(o.text)).join('');
-const results = (c: Cell): string[] => (c.outputs ?? []).filter((o) => o.output_type === 'execute_result').map((o) => join_(o.data?.['text/plain']));
-const displays = (c: Cell, mime: string): string[] => (c.outputs ?? []).filter((o) => o.output_type === 'display_data' && o.data?.[mime] !== undefined).map((o) => join_(o.data![mime]));
+const streams = (c: Cell, name = 'stdout'): string => (c.outputs ?? []).filter((o) => o.output_type === 'stream' && o.name === name).map((o) => joinText(o.text)).join('');
+const results = (c: Cell): string[] => (c.outputs ?? []).filter((o) => o.output_type === 'execute_result').map((o) => joinText(o.data?.['text/plain']));
+const displays = (c: Cell, mime: string): string[] => (c.outputs ?? []).filter((o) => o.output_type === 'display_data' && o.data?.[mime] !== undefined).map((o) => joinText(o.data![mime]));
 
 let jenv: JupyterEnv;
 before(() => {
