@@ -32,7 +32,7 @@ export async function runKernel(connectionFile: string): Promise<void> {
     import('./session/session.js'),
     import('./session/output.js'),
     import('./session/guards.js'),
-    import('../magics/index.js'),
+    import('../magics/notebook/index.js'),
   ]);
   await initLexer();
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
-import { formatPath, HeapSnapshot, readHeapSnapshot, SnapshotParser } from '../magics/v8/heapsnapshot.js';
-import { classRetained } from '../magics/v8/heapleaks.js';
+import { formatPath, HeapSnapshot, readHeapSnapshot, SnapshotParser } from '../magics/engines/v8/heapsnapshot.js';
+import { classRetained } from '../magics/engines/v8/heapleaks.js';
 import { assertAlive, content, errorOf, evalOk, ofType, type DisplayContent } from './helpers/kernel.js';
 
 let k: LaunchedKernel;

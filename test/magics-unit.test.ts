@@ -1,13 +1,13 @@
 // The magic framework's pure parts: flag parsing, rewriting cells, IPython's number formats.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseOptions, intOption } from '../magics/argv.js';
-import { rewriteMagics } from '../magics/rewrite.js';
-import { formatTime } from '../magics/format.js';
-import { TimeitResult } from '../magics/timing.js';
-import { splitVariants } from '../magics/timeit.js';
-import { createRegistry } from '../magics/index.js';
-import { UsageError, type OptionSpec } from '../magics/types.js';
+import { parseOptions, intOption } from '../magics/notebook/argv.js';
+import { rewriteMagics } from '../magics/notebook/rewrite.js';
+import { formatTime } from '../magics/render/format.js';
+import { TimeitResult } from '../magics/engines/timing.js';
+import { splitVariants } from '../magics/notebook/timeit.js';
+import { createRegistry } from '../magics/notebook/index.js';
+import { UsageError, type OptionSpec } from '../magics/notebook/types.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'n', value: true, help: '' },

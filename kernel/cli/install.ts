@@ -22,7 +22,7 @@ interface SetupJson {
   labextension?: { name: string; source: string };
 }
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 export function readSetup(): SetupJson {
   return JSON.parse(readFileSync(join(ROOT, 'setup.json'), 'utf8')) as SetupJson;

@@ -1,7 +1,7 @@
 // Flame graph (icicle: callers above callees) as a Vega-Lite spec: the layout is computed here,
 // so the spec is plain rects and text that any Vega-Lite 5 renderer draws.
-import type { TreeNode } from '../v8/calltree.js';
-import { labelOf } from '../pstats.js';
+import type { TreeNode } from '../engines/v8/calltree.js';
+import { labelOf } from '../engines/pstats.js';
 import { spec, type VegaLiteSpec } from './vegalite.js';
 
 export interface FlameCell {

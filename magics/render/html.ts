@@ -1,6 +1,6 @@
 // Small pure builders for the HTML tables the magics show (plain HTML that renders anywhere:
 // JupyterLab, the classic notebook, nbconvert, GitHub).
-import { escapeHtml } from '../format.js';
+import { escapeHtml } from './format.js';
 
 export interface Column<Row> {
   header: string;

@@ -3,7 +3,8 @@
 // Specs are v5 (what JupyterLab 4's renderer reads); vega-lite 5 and vega 5 load on first use, in a
 // thread of their own (svg-worker.ts).
 import { Worker } from 'node:worker_threads';
-import type { MimeBundle } from '../../kernel/wire/message.js';
+/** A display's data by MIME type (the shape Jupyter's display_data carries; no Jupyter import needed). */
+export type MimeBundle = Record<string, unknown>;
 import type { SvgAnswer, SvgRequest } from './svg-worker.js';
 
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';

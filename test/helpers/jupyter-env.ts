@@ -13,7 +13,7 @@ export const PYTHON = '/usr/bin/python3';
 export const PYTHON_FLAGS = ['-Xfrozen_modules=off'];
 
 /** The repository root (this file is dist/test/helpers/jupyter-env.js once built). */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const TSPROF_BIN = join(ROOT, 'dist', 'bin', 'tsprof.js');
 
 export interface JupyterEnv {

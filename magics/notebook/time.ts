@@ -1,6 +1,6 @@
 // %time / %%time: CPU and wall time of one execution, in IPython's format; returns the value of
 // the last expression and works with `await`.
-import { formatTime } from './format.js';
+import { formatTime } from '../render/format.js';
 import type { Magic } from './types.js';
 
 export interface TimeResult {

@@ -3,14 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
-import type { CellSource } from '../../kernel/session/session.js';
+import type { SourceText } from '../host.js';
 import { lineAt, lineStarts } from './lines.js';
 
 export class SourceIndex {
   private readonly files = new Map<string, string | undefined>();
   private readonly lineStarts = new Map<string, number[]>();
 
-  constructor(private readonly cells: ReadonlyMap<string, CellSource>) {}
+  constructor(private readonly cells: ReadonlyMap<string, SourceText>) {}
 
   /** The JavaScript V8 compiled for `url`. */
   js(url: string): string | undefined {

@@ -6,7 +6,7 @@ import { instrumentScript, type Instrumentation } from './instrument.js';
 import { ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
 import { lineAt, lineStarts } from './v8/lines.js';
-import { UsageError, type MagicContext } from './types.js';
+import { EngineUsageError as UsageError, userGlobal, type EngineHost } from './host.js';
 
 const SLOT = Symbol.for('tsprof.lprun');
 
@@ -41,7 +41,7 @@ function describeValue(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `an object (${(v as object).constructor?.name ?? 'Object'})` : `a ${typeof v}`;
 }
 
-export async function resolveTarget(ctx: MagicContext, expr: string, magic = 'lprun'): Promise<Target> {
+export async function resolveTarget(ctx: EngineHost, expr: string, magic = 'lprun'): Promise<Target> {
   let value: unknown;
   try {
     value = await ctx.runCode(`(${expr})`);
@@ -64,13 +64,13 @@ export async function resolveTarget(ctx: MagicContext, expr: string, magic = 'lp
 
 /** A function defined in a file or a package: find its script and where its text sits in it. */
 async function resolveScriptTarget(expr: string, fn: Function, src: string, magic: string): Promise<Target> {
-  (globalThis as Record<symbol, unknown>)[SLOT] = fn;
+  (userGlobal as unknown as Record<symbol, unknown>)[SLOT] = fn;
   let location: Awaited<ReturnType<typeof functionLocation>>;
   try {
     const { result } = await post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis[Symbol.for('tsprof.lprun')]`, objectGroup: 'tsprof-targets' });
     location = result.objectId ? await functionLocation(result.objectId) : undefined;
   } finally {
-    delete (globalThis as Record<symbol, unknown>)[SLOT];
+    delete (userGlobal as unknown as Record<symbol, unknown>)[SLOT];
     await post('Runtime.releaseObjectGroup', { objectGroup: 'tsprof-targets' });
   }
   if (!location) throw new UsageError(`%${magic}: -f ${expr}: V8 does not say where this function is defined`);
@@ -105,7 +105,7 @@ export function counterSlots(t: Target): number {
 }
 
 /** Swap in the version to measure: a fresh copy (plain or instrumented) for a cell's function, a recompiled one for a file's. */
-export async function activate(ctx: MagicContext, t: Target, instrumentation?: Instrumentation): Promise<void> {
+export async function activate(ctx: EngineHost, t: Target, instrumentation?: Instrumentation): Promise<void> {
   if (t.kind === 'cell') {
     t.fresh = compileFresh(t, instrumentation);
     await rebind(ctx, t.expr, t.fresh);
@@ -127,7 +127,7 @@ export async function activate(ctx: MagicContext, t: Target, instrumentation?: I
 }
 
 /** Put the original back (into the newest copy of the script, where the function now lives). */
-export async function deactivate(ctx: MagicContext, t: Target): Promise<void> {
+export async function deactivate(ctx: EngineHost, t: Target): Promise<void> {
   if (t.kind === 'cell') await rebind(ctx, t.expr, t.original);
   else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
 }
@@ -170,14 +170,14 @@ function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
 }
 
 /** Point the user's binding at `value`: assignment, or a REPL redeclaration for a const. */
-export async function rebind(ctx: MagicContext, expr: string, value: Function): Promise<void> {
-  (globalThis as Record<symbol, unknown>)[SLOT] = value;
+export async function rebind(ctx: EngineHost, expr: string, value: Function): Promise<void> {
+  (userGlobal as unknown as Record<symbol, unknown>)[SLOT] = value;
   try {
     await ctx.runCode(`${expr} = globalThis[Symbol.for('tsprof.lprun')];`);
   } catch (e) {
     if (/^[\w$]+$/.test(expr) && /constant/.test(String((e as Error).message))) await ctx.runCode(`const ${expr} = globalThis[Symbol.for('tsprof.lprun')];`);
     else throw new UsageError(`cannot point ${expr} at the profiled copy: ${(e as Error).message}`);
   } finally {
-    delete (globalThis as Record<symbol, unknown>)[SLOT];
+    delete (userGlobal as unknown as Record<symbol, unknown>)[SLOT];
   }
 }

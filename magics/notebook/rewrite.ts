@@ -1,7 +1,7 @@
 // Cell text → TypeScript with magics turned into awaited calls, the way IPython turns `%x` into
 // `get_ipython().run_line_magic(...)`. Every line stays on its line, so tracebacks still point at
 // the right cell line, and code before and after a magic runs in the same scope as usual.
-import { RUNTIME } from '../kernel/session/transpile.js';
+import { RUNTIME } from '../../kernel/session/transpile.js';
 
 const CELL_MAGIC = /^%%([\w$-]+)(\?{0,2})(.*)$/;
 const HELP = /^(\s*)%{1,2}([\w$-]+)\?{1,2}\s*$/;

@@ -3,18 +3,18 @@
 // top-N chart, and a `.cpuprofile` for DevTools / speedscope.
 import { writeFileSync } from 'node:fs';
 import { intOption, parseOptions, statementOf } from './argv.js';
-import { escapeHtml, thousands } from './format.js';
-import { addCallCounts, functionStats, labelOf, limitRows, pstatsText, sortRows, type FunctionStats } from './pstats.js';
-import { PROFILE_MIME, type FlameNode, type ProfileBundle } from './render/profile-bundle.js';
-import { htmlTable } from './render/html.js';
-import { flameLayout, flameSpec, topSpec } from './render/flame.js';
-import { chartBundle } from './render/vegalite.js';
-import { PACKAGE_DIST_URL, toCpuProfile, userProfile, type UserProfile } from './v8/calltree.js';
-import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
-import type { CpuProfile } from './v8/inspector.js';
-import { SourceIndex, displayFile } from './v8/sources.js';
+import { escapeHtml, thousands } from '../render/format.js';
+import { addCallCounts, functionStats, labelOf, limitRows, pstatsText, sortRows, type FunctionStats } from '../engines/pstats.js';
+import { PROFILE_MIME, type FlameNode, type ProfileBundle } from '../render/profile-bundle.js';
+import { htmlTable } from '../render/html.js';
+import { flameLayout, flameSpec, topSpec } from '../render/flame.js';
+import { chartBundle } from '../render/vegalite.js';
+import { PACKAGE_DIST_URL, toCpuProfile, userProfile, type UserProfile } from '../engines/v8/calltree.js';
+import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from '../engines/v8/cpu.js';
+import type { CpuProfile } from '../engines/v8/inspector.js';
+import { SourceIndex, displayFile } from '../engines/v8/sources.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { displaysAs } from '../kernel/session/mime.js';
+import { displaysAs } from '../../kernel/session/mime.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 's', value: true, repeat: true, metavar: 'KEY', help: 'sort by KEY (repeatable): time (default), cumulative, calls, name, file, line, stdname, nfl; pstats aliases tottime, cumtime, ncalls, filename' },

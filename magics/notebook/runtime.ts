@@ -3,11 +3,11 @@
 // API and return values, like user code.
 import vm from 'node:vm';
 import { transform } from 'sucrase';
-import { currentCell } from '../kernel/session/context.js';
-import type { DisplayFunction } from '../kernel/session/display.js';
-import type { Evaluator } from '../kernel/session/evaluator.js';
-import type { CellSource } from '../kernel/session/session.js';
-import type { MimeBundle } from '../kernel/wire/message.js';
+import { currentCell } from '../../kernel/session/context.js';
+import type { DisplayFunction } from '../../kernel/session/display.js';
+import type { Evaluator } from '../../kernel/session/evaluator.js';
+import type { CellSource } from '../../kernel/session/session.js';
+import type { MimeBundle } from '../../kernel/wire/message.js';
 import { parseOptions } from './argv.js';
 import { MagicRegistry, helpText } from './registry.js';
 import { UsageError, type MagicContext } from './types.js';

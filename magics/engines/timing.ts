@@ -1,7 +1,7 @@
 // The timing core %timeit and its compare mode share: a statement compiled into its loop,
 // autorange, runs with GC in between, and the statistics IPython's TimeitResult carries.
-import { formatTime, plural, thousands } from './format.js';
-import type { MagicContext } from './types.js';
+import { formatTime, plural, thousands } from '../render/format.js';
+import { MeasurementInterrupted, userGlobal, type EngineHost } from './host.js';
 
 export type Clock = 'perf' | 'wall' | 'cpu';
 
@@ -75,7 +75,7 @@ const CLOCKS: Record<Clock, string> = {
  * dominated by a call per iteration. The function runs in the notebook's global scope and so sees
  * every variable and function earlier cells defined.
  */
-export function compileStatement(ctx: MagicContext, stmt: string, setup: string, clock: Clock): CompiledStatement {
+export function compileStatement(ctx: EngineHost, stmt: string, setup: string, clock: Clock): CompiledStatement {
   const isAsync = /\bawait\b/.test(stmt) || /\bawait\b/.test(setup);
   const t0 = performance.now();
   const body = [
@@ -90,24 +90,19 @@ export function compileStatement(ctx: MagicContext, stmt: string, setup: string,
   return { run: fn, isAsync, compileTime: (performance.now() - t0) / 1e3 };
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = (): void => (userGlobal as { gc?: () => void }).gc?.();
 
 /** One measured run, interruptible; GC first (unless `collect` is false) so garbage from the last run is not billed to this one. */
-async function oneRun(ctx: MagicContext, compiled: CompiledStatement, loops: number, collect = true): Promise<number> {
+async function oneRun(ctx: EngineHost, compiled: CompiledStatement, loops: number, collect = true): Promise<number> {
   if (collect) gc?.();
-  if (ctx.interrupted) throw interrupted();
+  if (ctx.interrupted) throw new MeasurementInterrupted();
   if (compiled.isAsync) return await compiled.run(loops);
   return ctx.interruptible(() => compiled.run(loops) as number);
 }
 
-function interrupted(): Error {
-  const e = new Error('interrupted');
-  e.name = 'KeyboardInterrupt';
-  return e;
-}
 
 /** IPython's autorange: 1, 10, 100, … loops until one run takes at least 0.2 s. */
-export async function autorange(ctx: MagicContext, compiled: CompiledStatement): Promise<number> {
+export async function autorange(ctx: EngineHost, compiled: CompiledStatement): Promise<number> {
   let loops = 1;
   for (let index = 0; index < 10; index++) {
     loops = 10 ** index;
@@ -116,7 +111,7 @@ export async function autorange(ctx: MagicContext, compiled: CompiledStatement):
   return loops;
 }
 
-export async function measure(ctx: MagicContext, compiled: CompiledStatement, plan: TimingPlan): Promise<TimeitResult> {
+export async function measure(ctx: EngineHost, compiled: CompiledStatement, plan: TimingPlan): Promise<TimeitResult> {
   const loops = plan.loops > 0 ? plan.loops : await autorange(ctx, compiled);
   const runs: number[] = [];
   for (let r = 0; r < plan.repeat; r++) {
@@ -137,7 +132,7 @@ export interface LoopFloor {
  * machine: comparing the report's runs with an empty loop timed afterwards let a burst of load on
  * a shared machine land on one side only and flip the verdict. Runs last about 5 ms each.
  */
-export async function loopFloor(ctx: MagicContext, compiled: CompiledStatement, clock: Clock, perLoop: number): Promise<LoopFloor> {
+export async function loopFloor(ctx: EngineHost, compiled: CompiledStatement, clock: Clock, perLoop: number): Promise<LoopFloor> {
   const empty = compileStatement(ctx, '', '', clock);
   const loops = Math.min(1e8, Math.max(1000, Math.ceil(5e-3 / Math.max(perLoop, 1e-10))));
   // No GC before these ~5 ms runs: ten full collections would cost more than the runs themselves.

@@ -1,12 +1,11 @@
 // The shapes every magic shares: its declaration, the context it runs in, usage errors.
-import type { DisplayFunction } from '../kernel/session/display.js';
-import type { CellContext } from '../kernel/session/context.js';
-import type { CellSource } from '../kernel/session/session.js';
+import type { DisplayFunction } from '../../kernel/session/display.js';
+import type { CellContext } from '../../kernel/session/context.js';
+import type { CellSource } from '../../kernel/session/session.js';
+import type { EngineHost } from '../engines/host.js';
 
 /** A wrong flag, a missing argument, an unknown magic: shown to the user as `UsageError: …`. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { EngineUsageError as UsageError } from '../engines/host.js';
 
 /** One option a magic accepts. Short flags are single letters; long ones are words (`--compare`). */
 export interface OptionSpec {
@@ -24,21 +23,14 @@ export interface OptionSpec {
 
 export type ParsedOptions = Record<string, string | string[] | true>;
 
-export interface MagicContext {
+/** What a magic runs with: the engines' host (compile, run, interrupt) plus the cell's display and reply. */
+export interface MagicContext extends EngineHost {
   readonly cell: CellContext;
   readonly display: DisplayFunction;
   /** The scripts compiled from cells, by URL (`cell-3`, `cell-3.1`): TypeScript and JavaScript, same lines. */
   readonly sources: ReadonlyMap<string, CellSource>;
-  /** Compile a TypeScript function body into a function that runs in the notebook's global scope. */
-  compileFunction(params: string[], body: string, options?: { async?: boolean; name?: string }): (...args: unknown[]) => unknown;
-  /** Run TypeScript source as a cell would (imports, top-level await, last expression value). */
-  runCode(code: string, firstLine?: number): Promise<unknown>;
   /** Compile now, run later (and as often as needed): keeps the transpiler out of a measurement. */
   prepareCode(code: string, firstLine?: number): () => Promise<unknown>;
-  /** Run synchronous work so that an interrupt (SIGINT / interrupt_request) can stop it. */
-  interruptible<T>(work: () => T): T;
-  /** True once the user interrupted; long async loops check it between iterations. */
-  readonly interrupted: boolean;
   /** Add a payload to the execute_reply (e.g. a pager page for help). */
   addPayload(payload: Record<string, unknown>): void;
 }

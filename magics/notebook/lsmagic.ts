@@ -1,5 +1,5 @@
 // %lsmagic lists the magics; %magic shows every magic's help.
-import { escapeHtml } from './format.js';
+import { escapeHtml } from '../render/format.js';
 import { helpText, type MagicRegistry } from './registry.js';
 import type { Magic } from './types.js';
 

@@ -6,7 +6,7 @@ import { dirname, sep } from 'node:path';
 import type { CallFrame, CpuProfile, ProfileNode } from './inspector.js';
 
 /** dist/ of this package: frames from here are the kernel's, never the user's. */
-const PACKAGE_DIST = dirname(dirname(dirname(fileURLToPath(import.meta.url)))) + sep;
+const PACKAGE_DIST = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url))))) + sep;
 export const PACKAGE_DIST_URL = `file://${PACKAGE_DIST}`;
 
 export interface FunctionId {

@@ -1,13 +1,13 @@
 // %timeit / %%timeit: IPython's flags and output line, a statement compiled into its loop,
 // `await` allowed, rich table + chart, and a compare mode for variants.
 import { intOption, parseOptions } from './argv.js';
-import { escapeHtml, formatTime, thousands } from './format.js';
-import { htmlNotes, htmlTable } from './render/html.js';
-import { chartBundle, spec } from './render/vegalite.js';
-import { compileStatement, loopFloor, measure, TimeitResult, type Clock, type CompiledStatement } from './timing.js';
+import { escapeHtml, formatTime, thousands } from '../render/format.js';
+import { htmlNotes, htmlTable } from '../render/html.js';
+import { chartBundle, spec } from '../render/vegalite.js';
+import { compileStatement, loopFloor, measure, TimeitResult, type Clock, type CompiledStatement } from '../engines/timing.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { displaysAs } from '../kernel/session/mime.js';
-import type { MimeBundle } from '../kernel/wire/message.js';
+import { displaysAs } from '../../kernel/session/mime.js';
+import type { MimeBundle } from '../../kernel/wire/message.js';
 
 export interface TimeitOptions {
   loops: number;

@@ -8,18 +8,18 @@
 // lines call it).
 import { writeFileSync } from 'node:fs';
 import { functionOptions, intOption, parseOptions, statementOf } from './argv.js';
-import { escapeHtml } from './format.js';
-import { htmlTable } from './render/html.js';
-import { userProfile, type UserProfile } from './v8/calltree.js';
-import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
-import { hitsPerLine } from './v8/lines.js';
-import { countingProbes, recorderProbes, TimeRecorder } from './instrument.js';
-import { activate, counterSlots, deactivate, inTarget, measuredCoverage, resolveTarget, type Target } from './targets.js';
-import type { ScriptCoverage } from './v8/inspector.js';
-import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
-import { displayFile } from './v8/sources.js';
+import { escapeHtml } from '../render/format.js';
+import { htmlTable } from '../render/html.js';
+import { userProfile, type UserProfile } from '../engines/v8/calltree.js';
+import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from '../engines/v8/cpu.js';
+import { hitsPerLine } from '../engines/v8/lines.js';
+import { countingProbes, recorderProbes, TimeRecorder } from '../engines/instrument.js';
+import { activate, counterSlots, deactivate, inTarget, measuredCoverage, resolveTarget, type Target } from '../engines/targets.js';
+import type { ScriptCoverage } from '../engines/v8/inspector.js';
+import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
+import { displayFile } from '../engines/v8/sources.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { displaysAs } from '../kernel/session/mime.js';
+import { displaysAs } from '../../kernel/session/mime.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'f', value: true, repeat: true, metavar: 'FUNC', help: 'profile this function (an expression naming it, e.g. primes or obj.method); repeatable' },

@@ -1,7 +1,7 @@
 // The magics tsprof ships, registered once, and their hook into the session.
-import type { KernelSession } from '../kernel/session/session.js';
-import type { LanguageService } from '../kernel/language/index.js';
-import { RUNTIME } from '../kernel/session/transpile.js';
+import type { KernelSession } from '../../kernel/session/session.js';
+import type { LanguageService } from '../../kernel/language/index.js';
+import { RUNTIME } from '../../kernel/session/transpile.js';
 import { lsmagic, magicHelp } from './lsmagic.js';
 import { MagicRegistry } from './registry.js';
 import { rewriteMagics } from './rewrite.js';

@@ -4,12 +4,12 @@
 // it, the JS heap and V8 external memory peaks (exact, from v8.GCProfiler) and ArrayBuffers.
 import v8 from 'node:v8';
 import { intOption, parseOptions } from './argv.js';
-import { escapeHtml } from './format.js';
-import { htmlNotes, htmlTable } from './render/html.js';
-import { collectGarbage, HeapPeak, hrtimeMs, MemorySampler, peakRss, resetPeakRss, rssNow, TimeoutError, toMiB, type WorkerSamples } from './v8/memory.js';
+import { escapeHtml } from '../render/format.js';
+import { htmlNotes, htmlTable } from '../render/html.js';
+import { collectGarbage, HeapPeak, hrtimeMs, MemorySampler, peakRss, resetPeakRss, rssNow, TimeoutError, toMiB, type WorkerSamples } from '../engines/v8/memory.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec, type ParsedOptions } from './types.js';
-import { displaysAs } from '../kernel/session/mime.js';
-import { KeyboardInterrupt } from '../kernel/session/evaluator.js';
+import { displaysAs } from '../../kernel/session/mime.js';
+import { KeyboardInterrupt } from '../../kernel/session/evaluator.js';
 
 const DEFAULT_INTERVAL = 0.01;
 

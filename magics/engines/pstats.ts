@@ -1,6 +1,6 @@
 // The profile as pstats shows it: one row per function with ncalls, tottime, cumtime and their
 // per-call values; sorting and limiting with pstats' keys and restrictions; the text layout.
-import { UsageError } from './types.js';
+import { EngineUsageError as UsageError } from './host.js';
 import { displayFile, type SourceIndex } from './v8/sources.js';
 import type { FunctionId, UserProfile } from './v8/calltree.js';
 import type { ScriptCoverage } from './v8/inspector.js';

@@ -6,12 +6,13 @@
 import { writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { parseOptions } from './argv.js';
-import { escapeHtml } from './format.js';
-import { htmlNotes, htmlTable } from './render/html.js';
-import { chartBundle, spec, type VegaLiteSpec } from './render/vegalite.js';
-import { collectGarbage, downsample, growth, hrtimeMs, MemorySampler, MiB, rssNow, type Growth, type WorkerSamples } from './v8/memory.js';
+import { escapeHtml } from '../render/format.js';
+import { htmlNotes, htmlTable } from '../render/html.js';
+import { chartBundle, spec, type VegaLiteSpec } from '../render/vegalite.js';
+import { collectGarbage, downsample, growth, hrtimeMs, MemorySampler, MiB, rssNow, type Growth, type WorkerSamples } from '../engines/v8/memory.js';
+import { userGlobal } from '../engines/host.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { displaysAs } from '../kernel/session/mime.js';
+import { displaysAs } from '../../kernel/session/mime.js';
 
 const DEFAULT_INTERVAL = 0.005;
 /** Calls recorded with their times; past this, calls are only counted. */
@@ -117,14 +118,14 @@ async function resolveTarget(ctx: MagicContext, expr: string): Promise<Target> {
 
 /** Point the user's binding at `value`: assignment, or a REPL redeclaration for a const. */
 async function rebind(ctx: MagicContext, expr: string, value: Function): Promise<void> {
-  (globalThis as Record<symbol, unknown>)[SLOT] = value;
+  (userGlobal as unknown as Record<symbol, unknown>)[SLOT] = value;
   try {
     await ctx.runCode(`${expr} = globalThis[Symbol.for('tsprof.mprof')];`);
   } catch (e) {
     if (/^[\w$]+$/.test(expr) && /constant/.test(String((e as Error).message))) await ctx.runCode(`const ${expr} = globalThis[Symbol.for('tsprof.mprof')];`);
     else throw new UsageError(`%mprof: cannot point ${expr} at the marking wrapper: ${(e as Error).message}`);
   } finally {
-    delete (globalThis as Record<symbol, unknown>)[SLOT];
+    delete (userGlobal as unknown as Record<symbol, unknown>)[SLOT];
   }
 }
 

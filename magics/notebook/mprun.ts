@@ -11,15 +11,15 @@ import { writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { functionOptions, parseOptions, statementOf } from './argv.js';
-import { escapeHtml } from './format.js';
-import { htmlTable } from './render/html.js';
-import { recorderProbes, type Recorder } from './instrument.js';
-import { collectGarbage } from './v8/memory.js';
-import { PROFILE_MIME, type ProfileBundle } from './render/profile-bundle.js';
-import { activate, deactivate, resolveTarget, type Target } from './targets.js';
-import { displayFile } from './v8/sources.js';
+import { escapeHtml } from '../render/format.js';
+import { htmlTable } from '../render/html.js';
+import { recorderProbes, type Recorder } from '../engines/instrument.js';
+import { collectGarbage } from '../engines/v8/memory.js';
+import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
+import { activate, deactivate, resolveTarget, type Target } from '../engines/targets.js';
+import { displayFile } from '../engines/v8/sources.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { displaysAs } from '../kernel/session/mime.js';
+import { displaysAs } from '../../kernel/session/mime.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'f', value: true, repeat: true, metavar: 'FUNC', help: 'profile this function (repeatable); functions defined in notebook cells work' },

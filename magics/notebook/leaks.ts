@@ -17,15 +17,15 @@ import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intOption, parseOptions } from './argv.js';
-import { escapeHtml, thousands } from './format.js';
-import { htmlNotes, htmlTable } from './render/html.js';
-import type { LeakReport, LeakRow, SamplingProfile, SiteRow } from './v8/heapleaks.js';
+import { escapeHtml, thousands } from '../render/format.js';
+import { htmlNotes, htmlTable } from '../render/html.js';
+import type { LeakReport, LeakRow, SamplingProfile, SiteRow } from '../engines/v8/heapleaks.js';
 import {
   collectGarbage, heapWorker, maxOrdinal, prepareScripts, prepareTracking, profileBytes, samplingProfile, samplingState, scriptUrlPairs, startSampling, startTracking, stopSampling, stopTracking, writeSnapshot,
-} from './v8/heapcapture.js';
+} from '../engines/v8/heapcapture.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
-import { displaysAs } from '../kernel/session/mime.js';
-import { KeyboardInterrupt } from '../kernel/session/evaluator.js';
+import { displaysAs } from '../../kernel/session/mime.js';
+import { KeyboardInterrupt } from '../../kernel/session/evaluator.js';
 
 const DEFAULT_RUNS = 5;
 /** Above this much allocation per run (warm-up estimate), the last run is not tracked. */

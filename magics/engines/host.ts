@@ -1,0 +1,50 @@
+// What a measuring engine needs from the program it measures, and nothing of Jupyter.
+//
+// The engines (timing loops, V8 profilers, the instrumenter, memory sampling) are shared by three
+// front ends: the notebook magics (magics/notebook/), the command line (magics/cli/) and the
+// library (magics/library/). Each front end provides an EngineHost; an engine takes typed options
+// and returns a typed result, and never imports kernel/ or a front end.
+
+/** A script the program compiled: the TypeScript the user wrote and the JavaScript V8 ran (same lines). */
+export interface SourceText {
+  ts: string;
+  js: string;
+}
+
+/** Raised by an engine when the user interrupted the measurement (the front end says how). */
+export class MeasurementInterrupted extends Error {
+  override name = 'KeyboardInterrupt';
+  constructor(message = 'interrupted') {
+    super(message);
+  }
+}
+
+/** A wrong input to an engine (an option out of range, a function it cannot profile): the user's to fix. */
+export class EngineUsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface EngineHost {
+  /** Scripts compiled from the user's code, by the URL V8 knows them by (`cell-3`, a file URL). */
+  readonly sources: ReadonlyMap<string, SourceText>;
+  /** Compile a TypeScript function body into a function that runs in the program's global scope. */
+  compileFunction(params: string[], body: string, options?: { async?: boolean; name?: string }): (...args: unknown[]) => unknown;
+  /** Run TypeScript source in the program's global scope; resolves with the last expression's value. */
+  runCode(code: string, firstLine?: number): Promise<unknown>;
+  /** Run synchronous work so that an interrupt can stop it (throws MeasurementInterrupted then). */
+  interruptible<T>(work: () => T): T;
+  /** True once the user interrupted since the measurement started. */
+  readonly interrupted: boolean;
+}
+
+/**
+ * The global object user code runs against. In a plain process (command line, library) it is this
+ * realm's `globalThis`; the kernel points it at the user's realm when its own code runs in a realm
+ * of its own. Values meant for user code (slots read by compiled snippets) go here, never on a bare
+ * `globalThis`.
+ */
+export let userGlobal: typeof globalThis = globalThis;
+
+export function setUserGlobal(g: typeof globalThis): void {
+  userGlobal = g;
+}
