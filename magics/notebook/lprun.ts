@@ -13,7 +13,7 @@ import { htmlTable } from '../render/html.js';
 import { userProfile, type UserProfile } from '../engines/v8/calltree.js';
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from '../engines/v8/cpu.js';
 import { hitsPerLine } from '../engines/v8/lines.js';
-import { countingProbes, recorderProbes, TimeRecorder } from '../engines/instrument.js';
+import { countingProbes, recorderProbes, TimeRecorder } from '../engines/probes.js';
 import { activate, counterSlots, deactivate, inTarget, measuredCoverage, resolveTarget, type Target } from '../engines/targets.js';
 import type { ScriptCoverage } from '../engines/v8/inspector.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';

@@ -13,7 +13,7 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { functionOptions, parseOptions, statementOf } from './argv.js';
 import { escapeHtml } from '../render/format.js';
 import { htmlTable } from '../render/html.js';
-import { recorderProbes, type Recorder } from '../engines/instrument.js';
+import { recorderProbes, type Recorder } from '../engines/probes.js';
 import { collectGarbage } from '../engines/v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
 import { activate, deactivate, resolveTarget, type Target } from '../engines/targets.js';
