@@ -181,6 +181,8 @@ export async function mprof(statement: () => unknown, options: MprofOptions = {}
     t0 = hrtimeMs();
     log = new MarkerLog(t0);
     if (options.mark) undo = await options.mark(log);
+    // The first sample's external figure is the one published last: publish it after the GC.
+    sampler.publishExternal();
     sampler.begin();
     try {
       await statement();
