@@ -42,7 +42,7 @@ export async function main() {
   console.log(`leaky: ${leaky.stats.calls} calls, ${leaky.stats.heapDelta.mean.toFixed(0)} bytes of heap per call`)
   const Conn = trackInstances(Connection, { max: 5 })
   for (let i = 0; i < 8; i++) open.push(new Conn(i))
-  await new Promise((r) => setTimeout(r, 50))
+  await Conn.instances.settled()
   console.log(`connections alive: ${Conn.instances.live} (peak ${Conn.instances.peak})`)
   console.log(String(await memit(() => handleLeaky(99))))
 }

@@ -9,7 +9,7 @@ import { PACKAGE_DIST_URL, toCpuProfile, userProfile } from '../engines/v8/callt
 import { DEFAULT_INTERVAL_US, withCpuProfile, withPreciseCoverage } from '../engines/v8/cpu.js';
 import { displayFile, SourceIndex } from '../engines/v8/sources.js';
 import { post, type CpuProfile, type ScriptCoverage } from '../engines/v8/inspector.js';
-import { resolveTarget, type Target } from '../engines/targets.js';
+import { measuredCoverage, resolveTarget, type Target } from '../engines/targets.js';
 import { EngineUsageError, userGlobal } from '../engines/host.js';
 import { ProfileResult } from '../notebook/prun.js';
 import { coveredHits, formatFunction, lineTimes, LineProfileResult, sampledMode, unsampledNote, type FunctionLines, type LineStats } from '../notebook/lprun.js';
@@ -168,17 +168,28 @@ export class DecoratorSession {
     const callTargets = this.targets.filter((t) => !t.lines);
     if (callTargets.length) {
       const stats = functionStats(up);
-      for (const [key, row] of stats) if (row.fn.url === RUNNER_URL) stats.delete(key);
+      // GC samples carry no stack, so over a whole process they cannot be told from GC outside the
+      // decorated calls: they are left out.
+      for (const [key, row] of stats) if (row.fn.url === RUNNER_URL || key === '(garbage collector)') stats.delete(key);
       const { rows, orderedBy } = sortRows([...stats.values()], ['cumulative']);
-      const header = `${up.sampleCount} samples every ${this.intervalUs} µs in ${callTargets.map((t) => `${t.name} (${t.calls} ${t.calls === 1 ? 'call' : 'calls'})`).join(', ')}, over ${wall.toFixed(3)} seconds`;
-      out.calls = new ProfileResult(rows, toCpuProfile(up, profile), pstatsText(rows, header, orderedBy, undefined), wall, up.sampleCount, this.intervalUs, false);
+      const sampled = rows.reduce((a, r) => a + r.tottime, 0);
+      const header = `${rows.reduce((a, r) => a + r.samples, 0)} samples every ${this.intervalUs} µs (${(sampled * 1e3).toFixed(1)} ms, garbage collection left out) in ${callTargets.map((t) => `${t.name} (${t.calls} ${t.calls === 1 ? 'call' : 'calls'})`).join(', ')}, over ${wall.toFixed(3)} seconds`;
+      const empty = rows.length ? '' : `No sample landed in the decorated calls: together they ran for less than the sampling interval (${this.intervalUs} µs) at the moments it fired.\n`;
+      out.calls = new ProfileResult(rows, toCpuProfile(up, profile), pstatsText(rows, header, orderedBy, undefined) + empty, wall, up.sampleCount, this.intervalUs, false);
     }
     const lineTargets = this.targets.filter((t) => t.lines);
     if (lineTargets.length) {
       const functions: FunctionLines[] = [];
+      const notes: string[] = [];
       for (const [i, d] of lineTargets.entries()) {
         const t = await targetOf(d.fn, i);
+        // V8 counts blocks only in code compiled while coverage is on: a function that had already
+        // been compiled when the recording started has its calls counted, not its lines.
+        const measured = measuredCoverage(t, coverage);
+        const own = measured.functions?.find((f) => f.ranges[0]?.startOffset === measured.start);
+        const blocks = own?.isBlockCoverage === true;
         const { hits, calls, source } = coveredHits(t, coverage);
+        if (!blocks) for (const l of hits.keys()) if (l !== t.firstLine) hits.delete(l);
         const times = lineTimes(up, t, hits, source.split('\n'));
         const totalUs = [...times.values()].reduce((a, b) => a + b, 0);
         const jsLines = t.js.split('\n');
@@ -189,8 +200,9 @@ export class DecoratorSession {
           lines.push({ line: l + 1, hits: h, time: us / 1e6, perHit: h ? us / 1e6 / h : undefined, percent: totalUs > 0 ? (100 * us) / totalUs : 0, contents: jsLines[l] ?? '' });
         }
         functions.push({ name: d.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalUs / 1e6, calls, lines });
+        if (calls > 0 && !blocks) notes.push(`${d.name} had already been compiled when the recording started, so only its calls are counted: wrap or decorate it before its first call.`);
       }
-      out.lines = new LineProfileResult(functions, lineText(functions, unit, this.intervalUs), unit);
+      out.lines = new LineProfileResult(functions, [lineText(functions, unit, this.intervalUs), ...notes].join('\n'), unit);
     }
     return out;
   }

@@ -26,6 +26,8 @@ export interface InstanceCounts {
   /** The highest `live` seen. */
   readonly peak: number;
   readonly warnings: number;
+  /** Resolves once no check is in progress (a check runs a GC and waits for finalizers before it warns). */
+  settled(): Promise<void>;
 }
 
 /** A tracked class: the same class (a Proxy: static members, `instanceof` and subclasses work), with its counts. */
@@ -39,8 +41,8 @@ class Counter implements InstanceCounts {
   finalized = 0;
   peak = 0;
   warnings = 0;
-  /** A confirmation is running (a GC and a turn of the event loop). */
-  private checking = false;
+  /** The confirmation running now (a GC and turns of the event loop), if any. */
+  private checking: Promise<void> | undefined;
   /** Do not warn again until the count has come back to `max` or below. */
   private over = false;
   readonly registry = new FinalizationRegistry<number>(() => {
@@ -59,22 +61,23 @@ class Counter implements InstanceCounts {
     // The held value is a number: nothing in the registry keeps the instance alive.
     this.registry.register(instance, this.created);
     this.peak = Math.max(this.peak, this.live);
-    if (this.live > this.options.max && !this.over && !this.checking) void this.check();
+    if (this.live > this.options.max && !this.over && !this.checking) {
+      this.checking = this.check().finally(() => (this.checking = undefined));
+    }
+  }
+
+  settled(): Promise<void> {
+    return this.checking ?? Promise.resolve();
   }
 
   private async check(): Promise<void> {
     if (this.options.confirm !== false) {
-      this.checking = true;
-      try {
-        // Let the code that is creating instances finish its turn (a loop making and dropping them),
-        // then collect: finalizers run in a task after the GC that found the instances dead.
-        await new Promise((r) => setImmediate(r));
-        gcFunction()();
-        await new Promise((r) => setImmediate(r));
-        await new Promise((r) => setImmediate(r));
-      } finally {
-        this.checking = false;
-      }
+      // Let the code that is creating instances finish its turn (a loop making and dropping them),
+      // then collect: finalizers run in a task after the GC that found the instances dead.
+      await new Promise((r) => setImmediate(r));
+      gcFunction()();
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
     }
     if (this.live <= this.options.max || this.over) return;
     this.over = true;

@@ -69,7 +69,7 @@ export async function lineProfile(fn: () => unknown, options: LineProfileOptions
   return lineProfileRun(fn, targets, { intervalUs: options.interval ?? DEFAULT_INTERVAL_US, unit });
 }
 
-function decorator(options: ProfileDecoratorOptions) {
+function decorator(options: ProfileDecoratorOptions, label?: (self: unknown) => string) {
   return <F extends AnyFunction>(value: F, context: MethodContext): F => {
     assertMethod(context, 'profile');
     session ??= new DecoratorSession(DEFAULT_INTERVAL_US);
@@ -83,7 +83,7 @@ function decorator(options: ProfileDecoratorOptions) {
       });
     }
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-      if (target.calls++ === 0) target.name = methodLabel(this, context.name);
+      if (target.calls++ === 0) target.name = label ? label(this) : methodLabel(this, context.name);
       s.start(target.lines);
       return s.call(() => value.apply(this, args));
     };
@@ -111,8 +111,7 @@ export function profile(a: unknown, b?: unknown): unknown {
 /** The same recording for a plain function: every call of the returned function is profiled until the report. */
 profile.wrap = <F extends AnyFunction>(fn: F, options: ProfileDecoratorOptions = {}): F => {
   const context = { kind: 'method', name: fn.name || 'anonymous', static: false, private: false, addInitializer: () => undefined, access: { has: () => false, get: () => fn }, metadata: {} } as unknown as MethodContext;
-  const wrapped = decorator(options)(fn, context);
-  return wrapped;
+  return decorator(options, () => fn.name || 'anonymous')(fn, context);
 };
 
 /** Stop @profile's recording and return its results (a ProfileResult for calls, a LineProfileResult for lines). */

@@ -15,7 +15,7 @@ export const WARNING_CODES: Record<TsprofWarning['kind'], string> = { drift: 'TS
 export function warningMessage(w: TsprofWarning): string {
   switch (w.kind) {
     case 'drift':
-      return `${w.name} took ${formatTime(w.seconds)}, ${w.ratio >= 1 ? `${w.ratio.toFixed(2)}× its running mean` : `${(1 / w.ratio).toFixed(2)}× faster than its running mean`} (${formatTime(w.mean)} over ${w.calls} calls; warning past ${w.factor}×)`;
+      return `${w.name} took ${formatTime(w.seconds)}, ${w.ratio >= 1 ? `${w.ratio.toFixed(2)}× its running mean` : `${(1 / w.ratio).toFixed(2)}× faster than its running mean`} (${formatTime(w.mean)} over ${w.calls} calls that did not drift; warning past ${w.factor}×)`;
     case 'leak':
       return `${w.name}: each of the last ${w.runs} calls kept memory after a full GC, ${formatBytes(w.growthPerRun)} per call on average (JS heap + external now ${formatBytes(w.retained)}): a leak?`;
     case 'instances':

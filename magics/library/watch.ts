@@ -38,6 +38,12 @@ export class WatchStats {
   kept: number[] = [];
   /** The drift episode the last call was in (with drift checks): one warning when an episode starts. */
   drift: 'slower' | 'faster' | undefined;
+  /**
+   * What drift is measured against: the running mean of the calls that did not drift. A call that
+   * drifted (a burst of load, a cold cache) does not move it, so the calls after it are not judged
+   * against an inflated mean; a lasting change stays one episode.
+   */
+  reference = { mean: 0, calls: 0 };
 
   constructor(readonly name: string) {}
 
@@ -95,9 +101,12 @@ function statsFor(name: string): WatchStats {
 }
 
 export interface DriftOptions {
-  /** Warn when a call takes more than `factor` × the mean of the calls before it (or less than 1/factor). */
+  /**
+   * Warn when a call takes more than `factor` × the running mean of the calls before it that did not
+   * drift themselves (or less than 1/factor of it).
+   */
   factor: number;
-  /** Calls before the mean is trusted (default 5). */
+  /** Calls in that mean before it is trusted (default 5). */
   minCalls?: number;
 }
 
@@ -177,12 +186,14 @@ export function watch<F extends AnyFunction>(fn: F, options: WatchOptions = {}):
       const seconds = clock() - state.t0;
       const stats = statsFor(state.name);
       const heapDelta = memory ? jsMemory() - state.heap0 : undefined;
-      if (drift && stats.calls >= drift.minCalls) {
-        const ratio = seconds / stats.mean;
-        const now = ratio > drift.factor ? 'slower' : ratio < 1 / drift.factor ? 'faster' : undefined;
+      if (drift) {
+        const ref = stats.reference;
+        const ratio = seconds / ref.mean;
+        const now = ref.calls < drift.minCalls ? undefined : ratio > drift.factor ? 'slower' : ratio < 1 / drift.factor ? 'faster' : undefined;
         // One warning per episode: a function that stays slow does not warn on every call.
-        if (now && now !== stats.drift) warn({ kind: 'drift', name: state.name, seconds, mean: stats.mean, ratio, factor: drift.factor, calls: stats.calls });
+        if (now && now !== stats.drift) warn({ kind: 'drift', name: state.name, seconds, mean: ref.mean, ratio, factor: drift.factor, calls: ref.calls });
         stats.drift = now;
+        if (!now) ref.mean += (seconds - ref.mean) / ++ref.calls;
       }
       stats.add(seconds, threw);
       if (heapDelta !== undefined) stats.addHeap(heapDelta);
