@@ -142,7 +142,7 @@ test('TypeScript 5 decorators: @timed counts calls, @memit reports the leak, @pr
   const build = join(EXAMPLES, '.build')
   mkdirSync(build, { recursive: true })
   writeFileSync(join(build, 'decorators.mjs'), js)
-  writeFileSync(join(build, 'run.mjs'), `import { Shop, stats, profile } from './decorators.mjs'
+  writeFileSync(join(build, 'run.mjs'), `import { Shop, Session, stats, profile } from './decorators.mjs'
 const warnings = []
 process.on('warning', (w) => warnings.push({ name: w.name, code: w.code, message: w.message }))
 const shop = new Shop()
@@ -151,10 +151,12 @@ for (let i = 0; i < 6; i++) shop.remember(i)
 shop.restock(500)
 shop.restock(500)
 shop.audit(22)
+const sessions = ['ann', 'bob', 'cy'].map((u) => new Session(u))
+await Session.instances.settled()
 await new Promise((r) => setTimeout(r, 20))
 const { calls, lines } = await profile.results()
 console.log(JSON.stringify({
-  checkout: stats('Shop.checkout')?.calls, remember: stats('Shop.remember')?.calls, warnings,
+  checkout: stats('Shop.checkout')?.calls, remember: stats('Shop.remember')?.calls, warnings, sessions: [sessions.length, sessions[0] instanceof Session, Session.instances.live],
   lines: lines.functions.map((f) => ({ name: f.name, calls: f.calls, lines: f.lines.map((l) => [l.contents.trim(), l.hits ?? 0]) })),
   calls: calls.text,
 }))
@@ -162,14 +164,17 @@ console.log(JSON.stringify({
   const r = spawnSync(process.execPath, [join(build, 'run.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
   assert.equal(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
-    checkout: number; remember: number; warnings: Array<{ name: string; code: string; message: string }>
+    checkout: number; remember: number; warnings: Array<{ name: string; code: string; message: string }>; sessions: [number, boolean, number]
     lines: Array<{ name: string; calls: number; lines: Array<[string, number]> }>; calls: string
   }
   assert.equal(out.checkout, 3)
   assert.equal(out.remember, 6)
   // @memit({ leak: { runs: 4 } }): 1 warm-up call, then 4 calls that each keep 64 KiB (8,192 numbers).
-  assert.deepEqual(out.warnings.map((w) => [w.name, w.code]), [['TsprofWarning', 'TSPROF_LEAK']])
-  assert.match(out.warnings[0].message, /^Shop\.remember: each of the last 4 calls kept memory after a full GC, (6[4-9]|7\d)\.\d KiB per call/)
+  // @trackInstances({ max: 2 }) on a class, three kept: one warning.
+  assert.deepEqual(out.warnings.map((w) => [w.name, w.code]).sort(), [['TsprofWarning', 'TSPROF_INSTANCES'], ['TsprofWarning', 'TSPROF_LEAK']])
+  assert.deepEqual(out.sessions, [3, true, 3])
+  assert.match(out.warnings.find((w) => w.code === 'TSPROF_INSTANCES')!.message, /^Session: 3 live instances \(after a GC\), more than the 2 allowed \(3 created so far\)$/)
+  assert.match(out.warnings.find((w) => w.code === 'TSPROF_LEAK')!.message, /^Shop\.remember: each of the last 4 calls kept memory after a full GC, (6[4-9]|7\d)\.\d KiB per call/)
   // @profile({ lines: true }) on restock: 2 calls of a 500-iteration loop.
   const [restock] = out.lines
   assert.equal(restock.name, 'Shop.restock')

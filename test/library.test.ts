@@ -142,14 +142,15 @@ test('exercise 2 — a call that drifts from the running mean by more than the f
   // (`calls` in a warning: how many calls the reference mean holds.)
   const work = watch(() => { now += durations[call++] }, { name: 'work', drift: { factor: 3, minCalls: 5 }, clock: () => now, onWarning: (w) => warnings.push(w) })
   for (let i = 0; i < durations.length; i++) work()
-  // Worked out by hand. The reference is the mean of the calls that did not drift: 2 s over the first
-  // 8 calls. Call 9 (20 s, 10×) starts a slower episode, calls 10 and 11 stay in it (and out of the
-  // mean); call 12 (2 s) ends it; call 14 (0.5 s, 4× faster) is a faster episode of its own; call
-  // 16 (30 s, 15×) a slower one.
+  // Worked out by hand. Call 1 is the warm-up; calls 2–6 start the reference at their median, 2 s;
+  // calls 7 and 8 join it (7 calls). Call 9 (20 s, 10×) starts a slower episode, calls 10 and 11
+  // stay in it (and out of the mean); call 12 (2 s) ends it; calls 12 and 13 join (9); call 14
+  // (0.5 s, 4× faster) is a faster episode of its own; call 15 joins (10); call 16 (30 s, 15×) starts
+  // a slower one.
   assert.deepEqual(warnings.map((w) => w.kind === 'drift' && [w.calls, w.seconds, w.mean, w.ratio]), [
-    [8, 20, 2, 10],
-    [10, 0.5, 2, 0.25],
-    [11, 30, 2, 15],
+    [7, 20, 2, 10],
+    [9, 0.5, 2, 0.25],
+    [10, 30, 2, 15],
   ])
   assert.equal(work.stats.calls, durations.length)
   assert.ok(Math.abs(work.stats.mean - durations.reduce((a, b) => a + b, 0) / durations.length) < 1e-15, 'the running mean is the mean')

@@ -2,7 +2,7 @@
 // warnings), @memit watches the memory each call leaves behind, @profile records calls (or lines) for
 // the whole run and prints at exit, as kernprof's @profile does. Compile with tsc (no
 // experimentalDecorators needed) and run.
-import { memit, profile, timed, watched } from 'tsprof'
+import { memit, profile, timed, trackInstances, watched } from 'tsprof'
 
 export class Shop {
   private readonly orders: number[][] = []
@@ -34,6 +34,12 @@ export class Shop {
   audit(depth: number): number {
     return depth < 2 ? depth : this.audit(depth - 1) + this.audit(depth - 2)
   }
+}
+
+/** At most two sessions should be open at a time. */
+@trackInstances({ max: 2 })
+export class Session {
+  constructor(readonly user: string) {}
 }
 
 export function stats(name: string) {

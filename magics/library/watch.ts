@@ -39,11 +39,14 @@ export class WatchStats {
   /** The drift episode the last call was in (with drift checks): one warning when an episode starts. */
   drift: 'slower' | 'faster' | undefined;
   /**
-   * What drift is measured against: the running mean of the calls that did not drift. A call that
-   * drifted (a burst of load, a cold cache) does not move it, so the calls after it are not judged
-   * against an inflated mean; a lasting change stays one episode.
+   * What drift is measured against: the running mean of the calls that did not drift, started at
+   * the median of the first calls after the warm-up call. A call that drifted (a burst of load, a
+   * cold cache) does not move it, so the calls after it are not judged against an inflated mean; a
+   * lasting change stays one episode.
    */
   reference = { mean: 0, calls: 0 };
+  /** Durations of the first calls, before the reference is set (their median starts it). */
+  warmup: number[] = [];
 
   constructor(readonly name: string) {}
 
@@ -106,7 +109,7 @@ export interface DriftOptions {
    * drift themselves (or less than 1/factor of it).
    */
   factor: number;
-  /** Calls in that mean before it is trusted (default 5). */
+  /** Calls (after the first, a warm-up) whose median starts that mean before any call is judged (default 5). */
   minCalls?: number;
 }
 
@@ -186,14 +189,26 @@ export function watch<F extends AnyFunction>(fn: F, options: WatchOptions = {}):
       const seconds = clock() - state.t0;
       const stats = statsFor(state.name);
       const heapDelta = memory ? jsMemory() - state.heap0 : undefined;
-      if (drift) {
+      if (drift && stats.calls > 0) {
+        // The first call is a warm-up (V8 compiles on first use) and is never compared. The next
+        // `minCalls` start the reference at their median, so one slow call among them does not set it.
         const ref = stats.reference;
-        const ratio = seconds / ref.mean;
-        const now = ref.calls < drift.minCalls ? undefined : ratio > drift.factor ? 'slower' : ratio < 1 / drift.factor ? 'faster' : undefined;
-        // One warning per episode: a function that stays slow does not warn on every call.
-        if (now && now !== stats.drift) warn({ kind: 'drift', name: state.name, seconds, mean: ref.mean, ratio, factor: drift.factor, calls: ref.calls });
-        stats.drift = now;
-        if (!now) ref.mean += (seconds - ref.mean) / ++ref.calls;
+        if (ref.calls === 0) {
+          stats.warmup.push(seconds);
+          if (stats.warmup.length === drift.minCalls) {
+            const sorted = [...stats.warmup].sort((a, b) => a - b);
+            const mid = sorted.length >> 1;
+            ref.mean = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+            ref.calls = sorted.length;
+          }
+        } else {
+          const ratio = seconds / ref.mean;
+          const now = ratio > drift.factor ? 'slower' : ratio < 1 / drift.factor ? 'faster' : undefined;
+          // One warning per episode: a function that stays slow does not warn on every call.
+          if (now && now !== stats.drift) warn({ kind: 'drift', name: state.name, seconds, mean: ref.mean, ratio, factor: drift.factor, calls: ref.calls });
+          stats.drift = now;
+          if (!now) ref.mean += (seconds - ref.mean) / ++ref.calls;
+        }
       }
       stats.add(seconds, threw);
       if (heapDelta !== undefined) stats.addHeap(heapDelta);
