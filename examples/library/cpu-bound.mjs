@@ -19,15 +19,6 @@ export function fib(n) {
   return n < 2 ? n : fib(n - 1) + fib(n - 2)
 }
 
-/** How many odd numbers are below `n` (the loop body runs n times, the `if` is true n/2 times). */
-export function countOdd(n) {
-  let odd = 0
-  for (let i = 0; i < n; i++) {
-    if (i % 2) odd++
-  }
-  return odd
-}
-
 /** Spin for `us` microseconds on the monotonic clock: a statement whose cost is known. */
 export function spin(us) {
   const end = process.hrtime.bigint() + BigInt(Math.round(us * 1000))

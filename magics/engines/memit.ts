@@ -126,7 +126,7 @@ async function runTimed(statement: () => unknown, sampler: MemorySampler | undef
   if (fired || outcome === 'timeout') {
     const abandoned = !interrupted;
     throw new TimeoutError(
-      `%memit: the statement ran longer than the timeout (-t ${timeout} s) and was stopped` +
+      `the statement ran longer than the timeout (${timeout} s) and was stopped` +
         (abandoned ? ' while it was awaiting (work it started, such as timers, may still be running)' : ''),
     );
   }

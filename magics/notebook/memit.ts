@@ -58,7 +58,10 @@ Zero-filled buffers (new Float64Array(n)) are counted by V8 at once but take RSS
     if (interval !== undefined && interval < 0.001) throw new UsageError('%memit: option -i needs an interval ≥ 0.001 s');
     const firstLine = cellMode ? call.line + 1 : call.line;
     if (setup.trim()) await ctx.runCode(setup, firstLine - 1);
-    const result = await memit(ctx.prepareCode(stmt, firstLine), { repeat, timeout, interval, children: Boolean(opts.c) });
+    const result = await memit(ctx.prepareCode(stmt, firstLine), { repeat, timeout, interval, children: Boolean(opts.c) }).catch((e: Error) => {
+      if (e.name === 'TimeoutError') e.message = `%memit: ${e.message.replace('the timeout (', 'the timeout (-t ')}`;
+      throw e;
+    });
     const line = result.toString();
     if (!opts.q) ctx.display.bundle({ 'text/plain': memitText(result), 'text/html': memitHtml(result) });
     if (!opts.o) return undefined;
