@@ -7,7 +7,7 @@
 // allocates, to choose the sampling interval), a baseline snapshot, then N runs each followed by
 // a full GC and a snapshot. A class "grows" when its instance count, or its total self size,
 // increases strictly at every one of the N steps. Snapshots are written to files and parsed by
-// the heap worker (its own isolate, in parallel with the next run), so nothing this magic keeps
+// the heap worker (its own isolate, in parallel with the next run), so nothing this engine keeps
 // is in the heap it measures. Allocation sites: V8's sampling heap profiler runs through all N
 // runs keeping only samples whose objects survive (the per-function table); the last run is also
 // run under the allocation tracker, which gives every object it allocated an exact stack in the

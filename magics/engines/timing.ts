@@ -175,8 +175,8 @@ function checkTopLevel(compiled: Function, parts: number): void {
     try {
       parse(piece, { ecmaVersion: 'latest', sourceType: 'script', allowAwaitOutsideFunction: true });
     } catch (e) {
-      const error = new SyntaxError(String((e as Error).message).replace(/ \(\d+:\d+\)$/, ''));
-      throw error;
+      // acorn's message without its position, which is in the compiled function, not the cell.
+      throw new SyntaxError(String((e as Error).message).replace(/ \(\d+:\d+\)$/, ''));
     }
   }
 }

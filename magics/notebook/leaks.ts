@@ -1,7 +1,6 @@
 // %%leaks: run a cell N times and report what grows on every run, over the leaks engine
 // (engines/leaks.ts: warm-up, snapshots, analysis in the heap worker) and its renderer (render/heap.ts).
 import { intOption, parseOptions } from './argv.js';
-import { thousands } from '../render/format.js';
 import { leaksHtml } from '../render/heap.js';
 import { DEFAULT_RUNS, findLeaks } from '../engines/leaks.js';
 import { UsageError, type Magic, type OptionSpec } from './types.js';
