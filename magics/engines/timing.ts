@@ -51,7 +51,7 @@ export class TimeitResult {
   readonly opsPerSec: number;
   /** Per-loop time of each run, in seconds. */
   readonly timings: number[];
-  /** The empty loop timed beside the runs (only for statements under a microsecond per loop). */
+  /** The empty loop timed beside the runs (absent only when asked not to time it). */
   readonly emptyLoop: EmptyLoopTimes | undefined;
   readonly warnings: TimingWarning[];
 
@@ -89,8 +89,8 @@ export class TimeitResult {
 
 /** Within this factor of the empty loop (fastest runs of the same measurement), a statement is flagged as optimized out (mitata's figure). */
 export const OPTIMIZED_OUT_FACTOR = 1.4;
-/** Statements cheaper than this per loop get the empty loop timed beside their runs. */
-export const EMPTY_LOOP_BELOW = 1e-6;
+/** Below this per loop (fastest run), the empty loop's figures are shown beside the statement's. */
+export const EMPTY_LOOP_SHOWN_BELOW = 1e-6;
 /** IPython reports compile time above this. */
 const COMPILE_TIME_MIN = 0.1;
 
@@ -127,7 +127,7 @@ export interface TimingOptions {
   clock?: Clock;
   /** Significant digits when the result prints (default 3). */
   precision?: number;
-  /** Time an empty loop beside each run when the statement is under a microsecond (default true). */
+  /** Time an empty loop with the same loop count right after each run (default true). */
   emptyLoop?: boolean;
   /** Called after each measured run (progress). */
   onRun?: (done: number, total: number, loops: number) => void;
@@ -249,9 +249,12 @@ export function functionTimer(fn: () => unknown, clock: Clock = 'perf', asAsync?
   return timed;
 }
 
-/** One measured run, interruptible; GC first so garbage from the last run is not billed to this one. */
-async function oneRun(control: RunControl, timed: Timed, loops: number): Promise<number> {
-  gcFunction()();
+/**
+ * One measured run, interruptible; GC first (unless `collect` is false: an empty loop allocates
+ * nothing) so garbage from the last run is not billed to this one.
+ */
+async function oneRun(control: RunControl, timed: Timed, loops: number, collect = true): Promise<number> {
+  if (collect) gcFunction()();
   if (control.interrupted) throw new MeasurementInterrupted();
   const t = timed.isAsync ? await timed.run(loops) : control.interruptible(() => timed.run(loops));
   const seconds = await t;
@@ -270,11 +273,11 @@ export async function autorange(control: RunControl, timed: Timed): Promise<numb
 }
 
 /**
- * R runs of N loops. When the first run shows the statement under a microsecond per loop, an empty
- * loop of the same shape runs right after each run with the same N: both see the same machine, the
- * same tier of V8 (an interpreted loop of -n 100 is compared with an interpreted empty loop, a loop of
- * 10⁸ with an optimized one), and the optimized-out verdict is stated in figures of these runs.
- * The statement runs exactly N × R times (plus the calibration runs when N is chosen by autorange).
+ * R runs of N loops, each followed by an empty loop of the same shape with the same N: both see the
+ * same machine and the same tier of V8 (an interpreted loop of -n 100 is compared with an
+ * interpreted empty loop, a loop of 10⁸ with an optimized one), so the optimized-out verdict is
+ * stated in figures of these runs. The empty loop costs at most what the statement does. The
+ * statement runs exactly N × R times (plus the calibration runs when N is chosen by autorange).
  */
 export async function measure(control: RunControl, timed: Timed, options: TimingOptions = {}): Promise<TimeitResult> {
   const repeat = options.repeat ?? 7;
@@ -282,13 +285,12 @@ export async function measure(control: RunControl, timed: Timed, options: Timing
   if (options.loops !== undefined && (!Number.isInteger(options.loops) || options.loops < 0)) throw new EngineUsageError(`timeit: loops must be an integer ≥ 1 (or 0 for autorange), got ${options.loops}`);
   const autoranged = !options.loops;
   const loops = autoranged ? await autorange(control, timed) : options.loops!;
+  const empty = options.emptyLoop === false ? undefined : timed.empty();
   const runs: number[] = [];
   const emptyRuns: number[] = [];
-  let empty: Timed | undefined;
   for (let r = 0; r < repeat; r++) {
     runs.push(await oneRun(control, timed, loops));
-    if (r === 0 && options.emptyLoop !== false && runs[0] / loops < EMPTY_LOOP_BELOW) empty = timed.empty();
-    if (empty) emptyRuns.push(await oneRun(control, empty, loops));
+    if (empty) emptyRuns.push(await oneRun(control, empty, loops, false));
     options.onRun?.(r + 1, repeat, loops);
   }
   return new TimeitResult(loops, repeat, runs, timed.compileTime, options.precision, { emptyRuns, autoranged });

@@ -3,7 +3,7 @@
 import { intOption, parseOptions } from './argv.js';
 import { thousands } from '../render/format.js';
 import { chartBundle } from '../render/vegalite.js';
-import { compareChart, compareHtml, runsChart, timeitHtml, timeitText } from '../render/timing.js';
+import { compareChart, compareHtml, runsChart, shownEmptyLoop, timeitHtml, timeitText } from '../render/timing.js';
 import { compareStatements, timeStatement, type Clock, type CompareResult, type TimeitResult, type TimingOptions } from '../engines/timing.js';
 import { userGlobal } from '../engines/host.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
@@ -60,7 +60,7 @@ function parse(args: string): { flags: TimeitFlags; rest: string } {
  * would never be seen.
  */
 async function resultBundles(r: TimeitResult): Promise<MimeBundle[]> {
-  const runs = r.emptyLoop ? `${r.repeat} runs, each beside an empty loop` : `${r.repeat} runs`;
+  const runs = shownEmptyLoop(r) ? `${r.repeat} runs, each beside an empty loop` : `${r.repeat} runs`;
   return [
     { 'text/plain': timeitText(r), 'text/html': timeitHtml(r) },
     await chartBundle(runsChart(r), `[chart: time per loop in each of the ${runs}]`),
@@ -153,9 +153,9 @@ global scope: it sees the variables and functions of earlier cells. It must be v
 \`return\` or \`break\` is a SyntaxError, as in IPython). In cell mode the first line (after the options)
 is setup, run once per run and not timed. Without -n, the loop count grows 1, 10, 100, … until a run
 takes at least 0.2 s (these calibration runs are the warm-up); with -n the statement runs exactly
-N × R times. GC runs before every run. When a run costs under a microsecond per loop, an empty loop
-with the same N is timed right after each run, and a statement whose median is within 1.4× of the
-empty loop's is flagged as likely optimized out. Compare: %%timeit --compare, then one variant per
+N × R times. GC runs before every run. An empty loop with the same N is timed right after each run;
+a statement whose fastest run is within 1.4× of the empty loop's is flagged as likely optimized out
+(under 1 μs per loop, the table and chart show the empty loop too). Compare: %%timeit --compare, then one variant per
 line or blocks headed by "// label"; each is timed the same way and ranked fastest first.`,
   async run(ctx, call) {
     const { flags, rest } = parse(call.args);

@@ -1,7 +1,7 @@
 // A TimeitResult (and a comparison of several) as text, an HTML table and Vega-Lite charts. Every
 // figure shown is a field of the result, formatted the same way wherever it appears, so the line,
 // the table, the chart and the warnings can be checked against each other.
-import type { CompareResult, TimeitResult, TimeResult, TimingWarning } from '../engines/timing.js';
+import { EMPTY_LOOP_SHOWN_BELOW, type CompareResult, type TimeitResult, type TimeResult, type TimingWarning } from '../engines/timing.js';
 import { escapeHtml, formatTime, thousands } from './format.js';
 import { htmlNotes, htmlTable } from './html.js';
 import { spec, type VegaLiteSpec } from './vegalite.js';
@@ -40,6 +40,12 @@ export function timeitText(r: TimeitResult): string {
   return [...before, r.toString(), ...after, ...ours].join('\n');
 }
 
+/** The empty loop's figures, when they matter: the statement is under 1 μs per loop, or a warning quotes them. */
+export function shownEmptyLoop(r: TimeitResult): TimeitResult['emptyLoop'] {
+  const matters = r.best < EMPTY_LOOP_SHOWN_BELOW || r.warnings.some((w) => w.kind === 'optimized-out');
+  return matters ? r.emptyLoop : undefined;
+}
+
 export function timeitTable(r: TimeitResult): string {
   const f = (s: number): string => formatTime(s, r.precision);
   return htmlTable([r], [
@@ -50,7 +56,7 @@ export function timeitTable(r: TimeitResult): string {
     { header: 'max', cell: (x) => f(x.max) },
     { header: 'runs × loops', cell: (x) => `${x.repeat} × ${thousands(x.loops)}` },
     { header: 'ops/s', cell: (x) => thousands(x.opsPerSec) },
-    ...(r.emptyLoop ? [{ header: 'empty loop (min)', cell: () => f(r.emptyLoop!.best) }] : []),
+    ...(shownEmptyLoop(r) ? [{ header: 'empty loop (min)', cell: () => f(r.emptyLoop!.best) }] : []),
   ]);
 }
 
@@ -68,7 +74,8 @@ export interface RunPoint {
 /** Per-run time per loop as bars, with the mean as a rule; the empty loop beside each run when it was timed. */
 export function runsChart(r: TimeitResult): VegaLiteSpec {
   const values: RunPoint[] = r.timings.map((t, i) => ({ run: i + 1, series: 'statement', us: t * 1e6 }));
-  if (r.emptyLoop) values.push(...r.emptyLoop.timings.map((t, i): RunPoint => ({ run: i + 1, series: 'empty loop', us: t * 1e6 })));
+  const empty = shownEmptyLoop(r);
+  if (empty) values.push(...empty.timings.map((t, i): RunPoint => ({ run: i + 1, series: 'empty loop', us: t * 1e6 })));
   const color = { field: 'series', type: 'nominal', title: null, scale: { domain: ['statement', 'empty loop'], range: ['#3178c6', '#bbbbbb'] } };
   return spec({
     title: 'time per loop, each run',
@@ -82,7 +89,7 @@ export function runsChart(r: TimeitResult): VegaLiteSpec {
           x: { field: 'run', type: 'ordinal', title: 'run' },
           xOffset: { field: 'series', sort: ['statement', 'empty loop'] },
           y: { field: 'us', type: 'quantitative', title: 'µs per loop' },
-          color: r.emptyLoop ? color : { value: '#3178c6' },
+          color: empty ? color : { value: '#3178c6' },
           tooltip: [{ field: 'run' }, { field: 'series' }, { field: 'us', title: 'µs per loop', format: '.4g' }],
         },
       },
