@@ -7,7 +7,7 @@ import { formatBytes } from '../render/heap.js';
 
 export type TsprofWarning =
   | { kind: 'drift'; name: string; seconds: number; mean: number; ratio: number; factor: number; calls: number }
-  | { kind: 'leak'; name: string; runs: number; growthPerRun: number; retained: number }
+  | { kind: 'leak'; name: string; runs: number; /** Bytes a call kept, the median of the `runs` calls. */ growthPerRun: number; retained: number }
   | { kind: 'instances'; name: string; live: number; max: number; created: number };
 
 export const WARNING_CODES: Record<TsprofWarning['kind'], string> = { drift: 'TSPROF_DRIFT', leak: 'TSPROF_LEAK', instances: 'TSPROF_INSTANCES' };
@@ -17,7 +17,7 @@ export function warningMessage(w: TsprofWarning): string {
     case 'drift':
       return `${w.name} took ${formatTime(w.seconds)}, ${w.ratio >= 1 ? `${w.ratio.toFixed(2)}× its running mean` : `${(1 / w.ratio).toFixed(2)}× faster than its running mean`} (${formatTime(w.mean)} over ${w.calls} calls that did not drift; warning past ${w.factor}×)`;
     case 'leak':
-      return `${w.name}: each of the last ${w.runs} calls kept memory after a full GC, ${formatBytes(w.growthPerRun)} per call on average (JS heap + external now ${formatBytes(w.retained)}): a leak?`;
+      return `${w.name}: each of the last ${w.runs} calls kept memory after a full GC, ${formatBytes(w.growthPerRun)} per call (median; JS heap + external now ${formatBytes(w.retained)}): a leak?`;
     case 'instances':
       return `${w.name}: ${w.live} live instances (after a GC), more than the ${w.max} allowed (${w.created} created so far)`;
   }

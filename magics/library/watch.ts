@@ -226,7 +226,9 @@ export function watch<F extends AnyFunction>(fn: F, options: WatchOptions = {}):
         if (stats.kept.length > leak.runs) stats.kept.shift();
         const k = stats.kept;
         if (k.length === leak.runs && k.every((bytes) => bytes >= leak.minBytes)) {
-          warn({ kind: 'leak', name: state.name, runs: leak.runs, growthPerRun: k.reduce((a, b) => a + b, 0) / k.length, retained });
+          // The median: V8's own housekeeping in a GC (flushing old bytecode, say) can move one call's figure by tens of KiB.
+          const sorted = [...k].sort((a, b) => a - b);
+          warn({ kind: 'leak', name: state.name, runs: leak.runs, growthPerRun: sorted[sorted.length >> 1], retained });
           // The next warning needs another `runs` calls that all keep memory.
           stats.kept = [];
         }
