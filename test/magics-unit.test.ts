@@ -63,7 +63,7 @@ test('rewriting keeps every line on its line and turns magics into awaited calls
 test("formatTime follows IPython's _format_time", () => {
   assert.equal(formatTime(8.26e-9), '8.26 ns');
   assert.equal(formatTime(1.2e-10), '0.12 ns');
-  assert.equal(formatTime(0.000123456), '123 µs');
+  assert.equal(formatTime(0.000123456), '123 \u03bcs');
   assert.equal(formatTime(0.5), '500 ms');
   assert.equal(formatTime(2.3456), '2.35 s');
   assert.equal(formatTime(75.5), '1min 15s');
@@ -78,7 +78,7 @@ test("TimeitResult carries IPython's fields and prints IPython's line", () => {
   assert.ok(Math.abs(r.average - 2e-6) < 1e-15);
   assert.ok(Math.abs(r.stdev - Math.sqrt(2 / 3) * 1e-6) < 1e-15, 'population std. dev., as IPython');
   assert.ok(Math.abs(r.median - 2e-6) < 1e-15);
-  assert.equal(r.toString(), '2 µs ± 816 ns per loop (mean ± std. dev. of 3 runs, 1,000 loops each)');
+  assert.equal(r.toString(), '2 \u03bcs ± 816 ns per loop (mean ± std. dev. of 3 runs, 1,000 loops each)');
   assert.equal(new TimeitResult(1, 1, [0.5], 0).toString(), '500 ms ± 0 ns per loop (mean ± std. dev. of 1 run, 1 loop each)');
 });
 

@@ -11,14 +11,14 @@ import { timeit } from './timeit.js';
 import { prun } from './prun.js';
 import { lprun } from './lprun.js';
 import { mprun } from './mprun.js';
-import { memit } from './memit.js';
-import { mprof } from './mprof.js';
+import { memitMagic } from './memit.js';
+import { mprofMagic } from './mprof.js';
 import { leaks } from './leaks.js';
 import { heapsnap, heapdiff } from './heapsnap.js';
 
 export function createRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
-  registry.register(timeit, time, prun, lprun, mprun, memit, mprof, leaks, heapsnap, heapdiff, lsmagic(registry), magicHelp(registry));
+  registry.register(timeit, time, prun, lprun, mprun, memitMagic, mprofMagic, leaks, heapsnap, heapdiff, lsmagic(registry), magicHelp(registry));
   return registry;
 }
 

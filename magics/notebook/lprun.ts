@@ -65,7 +65,7 @@ export class LineProfileResult {
 }
 
 /** Per-line time (µs) of one function: its own ticks, plus callee time on the line that calls the callee. */
-function lineTimes(up: UserProfile, t: Target, hits: Map<number, number>, lines: string[]): Map<number, number> {
+export function lineTimes(up: UserProfile, t: Target, hits: Map<number, number>, lines: string[]): Map<number, number> {
   const times = new Map<number, number>();
   const add = (line: number, us: number): void => void times.set(line, (times.get(line) ?? 0) + us);
   const callers = new Map<string, number[]>();
@@ -99,7 +99,7 @@ function lineTimes(up: UserProfile, t: Target, hits: Map<number, number>, lines:
   return times;
 }
 
-function formatFunction(f: FunctionLines, unit: number): string {
+export function formatFunction(f: FunctionLines, unit: number): string {
   const scale = TIMER_UNIT / unit;
   const header = `${'Line #'.padStart(6)} ${'Hits'.padStart(9)} ${'Time'.padStart(12)} ${'Per Hit'.padStart(8)} ${'% Time'.padStart(8)}  Line Contents`;
   const out = [`Total time: ${Number(f.total.toPrecision(6))} s`, `File: ${f.file}`, `Function: ${f.name} at line ${f.line}`, '', header, '='.repeat(header.length)];
@@ -137,7 +137,7 @@ function htmlFunction(f: FunctionLines, unit: number): string {
  * give it probes). Coverage starts only when such a function is profiled: it costs 2–2.7× where
  * the counters cost 1.1–1.4×.
  */
-async function sampledMode(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>, interval: number): Promise<FunctionLines[]> {
+export async function sampledMode(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>, interval: number): Promise<FunctionLines[]> {
   const counters = targets.map((t) => (t.kind === 'cell' ? new Float64Array(counterSlots(t)) : undefined));
   let profileRun: Awaited<ReturnType<typeof withCpuProfile>> | undefined;
   const run = async (): Promise<void> => {
@@ -190,7 +190,7 @@ function countedHits(t: Target, counts: Float64Array): LineHits {
 }
 
 /** Hits from block coverage of the recompiled function. */
-function coveredHits(t: Target, coverage: ScriptCoverage[]): LineHits {
+export function coveredHits(t: Target, coverage: ScriptCoverage[]): LineHits {
   const measured = measuredCoverage(t, coverage);
   const hits = measured.functions ? hitsPerLine(measured.source, measured.functions, t.firstLine, t.lastLine) : new Map<number, number>();
   // The function's first line counts its calls (its text may begin after other code on that line).

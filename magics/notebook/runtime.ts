@@ -10,7 +10,9 @@ import type { CellSource } from '../../kernel/session/session.js';
 import type { MimeBundle } from '../../kernel/wire/message.js';
 import { parseOptions } from './argv.js';
 import { MagicRegistry, helpText } from './registry.js';
+import { rewriteMagics } from './rewrite.js';
 import { UsageError, type MagicContext } from './types.js';
+import { inlineTime } from './time.js';
 
 export interface MagicHost {
   readonly display: DisplayFunction;
@@ -28,6 +30,8 @@ export interface MagicFunctions {
   magic(name: string, args: string, body: string | null, line: number): Promise<unknown>;
   help(name: string): Promise<undefined>;
   objectHelp(expr: string, detail: 0 | 1): Promise<undefined>;
+  /** The clock of an inline `%time` block (synchronous, so it works inside any function). */
+  time: typeof inlineTime;
 }
 
 let compiled = 0;
@@ -42,7 +46,8 @@ export function createMagicFunctions(host: MagicHost, registry: MagicRegistry): 
       display: host.display,
       sources: host.sources,
       compileFunction(params, body, options = {}) {
-        const ts = `(${options.async ? 'async ' : ''}function ${options.name ?? 'tsprof_compiled'}(${params.join(', ')}) {\n${body}\n})`;
+        // Magic lines in the body work as they do in a cell (IPython's %timeit takes `%magic` statements too).
+        const ts = `(${options.async ? 'async ' : ''}function ${options.name ?? 'tsprof_compiled'}(${params.join(', ')}) {\n${rewriteMagics(body)}\n})`;
         let js: string;
         try {
           js = transform(ts, { transforms: ['typescript'], disableESTransforms: true, keepUnusedImports: true }).code;
@@ -62,6 +67,7 @@ export function createMagicFunctions(host: MagicHost, registry: MagicRegistry): 
   };
 
   return {
+    time: inlineTime,
     async magic(name, args, body, line) {
       const kind = body === null ? 'line' : 'cell';
       const magic = registry.lookup(name, kind);

@@ -1,6 +1,7 @@
 // Numbers in the formats users know from IPython and the Python profilers.
 
-const UNITS = ['s', 'ms', 'µs', 'ns'];
+// IPython's units, with its Greek mu (U+03BC), so outputs match character for character.
+const UNITS = ['s', 'ms', '\u03bcs', 'ns'];
 const SCALE = [1, 1e3, 1e6, 1e9];
 
 /** IPython's `_format_time`: 3 significant digits in s/ms/µs/ns; hours and minutes past a minute. */

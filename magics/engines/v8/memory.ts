@@ -108,11 +108,10 @@ export function descendants(pid: number = process.pid): number[] {
 let gcFn: (() => void) | undefined;
 
 /**
- * A full GC, twice: V8 sweeps ArrayBuffers concurrently and settles their accounting (external
- * memory) and their unmapping (RSS) at the start of the next GC, so one GC leaves freed buffers still
- * counted. `globalThis.gc` when node runs with --expose-gc (the kernel does), else V8's own, exposed on demand.
+ * V8's full GC as a function: `globalThis.gc` when node runs with --expose-gc (the kernel does),
+ * else V8's own, exposed on demand (a library user's process has no flag).
  */
-export function collectGarbage(): void {
+export function gcFunction(): () => void {
   if (!gcFn) {
     const g = (globalThis as { gc?: () => void }).gc;
     if (typeof g === 'function') gcFn = g;
@@ -121,8 +120,18 @@ export function collectGarbage(): void {
       gcFn = vm.runInNewContext('gc') as () => void;
     }
   }
-  gcFn();
-  gcFn();
+  return gcFn;
+}
+
+/**
+ * A full GC, twice: V8 sweeps ArrayBuffers concurrently and settles their accounting (external
+ * memory) and their unmapping (RSS) at the start of the next GC, so one GC leaves freed buffers still
+ * counted.
+ */
+export function collectGarbage(): void {
+  const gc = gcFunction();
+  gc();
+  gc();
 }
 
 export interface Extent {
