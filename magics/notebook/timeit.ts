@@ -6,6 +6,7 @@ import { htmlNotes, htmlTable } from '../render/html.js';
 import { chartBundle, spec } from '../render/vegalite.js';
 import { compileStatement, loopFloor, measure, TimeitResult, type Clock, type CompiledStatement } from '../engines/timing.js';
 import { UsageError, type Magic, type MagicContext, type OptionSpec } from './types.js';
+import type { EngineHost } from '../engines/host.js';
 import { displaysAs } from '../../kernel/session/mime.js';
 import type { MimeBundle } from '../../kernel/wire/message.js';
 
@@ -47,8 +48,8 @@ function parse(args: string): { opts: TimeitOptions; rest: string } {
   };
 }
 
-/** Warnings IPython prints, plus the "optimized out" check in the mitata spirit. */
-async function warnings(ctx: MagicContext, r: TimeitResult, compiled: CompiledStatement, clock: Clock): Promise<string[]> {
+/** Warnings IPython prints, plus the "optimized out" check in the mitata spirit (the CLI prints them too). */
+export async function warnings(ctx: EngineHost, r: TimeitResult, compiled: CompiledStatement, clock: Clock): Promise<string[]> {
   const notes: string[] = [];
   if (r.worst > 4 * r.best && r.best > 0 && r.worst > 1e-6) {
     notes.push(`The slowest run took ${(r.worst / r.best).toFixed(2)} times longer than the fastest. This could mean that an intermediate result is being cached.`);
