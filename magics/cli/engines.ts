@@ -3,6 +3,10 @@
 // branches land (prun, lines, timeit: typed engine functions in magics/engines/), these are the
 // lines that change — the commands themselves do not.
 import type { EngineHost } from '../engines/host.js';
+import { addCallCounts, functionStats, limitRows, pstatsText, sortRows, type FunctionStats } from '../engines/pstats.js';
+import { PACKAGE_DIST_URL, toCpuProfile, userProfile, type UserProfile } from '../engines/v8/calltree.js';
+import type { CallFrame, CpuProfile, ScriptCoverage } from '../engines/v8/inspector.js';
+import { SourceIndex } from '../engines/v8/sources.js';
 import { compileStatement, measure, type Clock, type TimeitResult } from '../engines/timing.js';
 // MERGE(timeit branch): warnings() moves from the notebook front end into the timing engine.
 import { warnings } from '../notebook/timeit.js';
@@ -19,4 +23,53 @@ export async function timeStatement(host: EngineHost, stmt: string, setup: strin
   const compiled = compileStatement(host, stmt, setup, plan.clock);
   const result = await measure(host, compiled, { ...plan, onRun });
   return { result, notes: await warnings(host, result, compiled, plan.clock) };
+}
+
+// ---- prun ------------------------------------------------------------------------------------
+
+
+/** A script's own frames: files, not tsprof's (the runner), not Node's internals (`node:…`). */
+export const isScriptFrame = (f: CallFrame): boolean => f.url.startsWith('file:') && !f.url.startsWith(PACKAGE_DIST_URL);
+
+/** pstats' sort keys and restrictions, checked before a script runs. */
+export { limitRows, sortRows };
+
+export interface CallProfile {
+  /** Every function, sorted; `rows` after the -l restrictions. */
+  sorted: FunctionStats[];
+  rows: FunctionStats[];
+  header: string;
+  orderedBy: string;
+  text: string;
+  tree: UserProfile;
+  /** The script's part of the CPU profile, DevTools format. */
+  cpuprofile: CpuProfile;
+  exactCounts: boolean;
+  /** Seconds the run took. */
+  wallSeconds: number;
+}
+
+/** Source text of the scripts the profile names: what the loader gave V8, else the file on disk. */
+export function sourceIndex(sources: ReadonlyMap<string, string>): SourceIndex {
+  return new SourceIndex(new Map([...sources].map(([url, js]) => [url, { ts: js, js }])));
+}
+
+/**
+ * %prun's table from a script's run: the sampled call tree, with exact calls from V8's counts when
+ * the run counted them. MERGE(prun branch): the same steps as %prun's run() — replace with the
+ * prun engine's analysis of a (profile, counts) pair once it exists.
+ */
+export function callProfile(profile: CpuProfile, intervalUs: number, wall: number, coverage: ScriptCoverage[] | undefined, sources: ReadonlyMap<string, string>, sortKeys: string[], limits: string[]): CallProfile {
+  const tree = userProfile(profile, intervalUs, { isStart: isScriptFrame });
+  const stats = functionStats(tree);
+  if (coverage) addCallCounts(stats, coverage, sourceIndex(sources), PACKAGE_DIST_URL);
+  const all = [...stats.values()];
+  const { rows: sorted, orderedBy } = sortRows(all, sortKeys);
+  const rows = limitRows(sorted, limits);
+  const exactCounts = coverage !== undefined;
+  const header = exactCounts
+    ? `${all.reduce((a, r) => a + (r.ncalls ?? 0), 0)} function calls in ${wall.toFixed(3)} seconds`
+    : `${tree.sampleCount} samples every ${intervalUs} µs (${(tree.sampled / 1e3).toFixed(1)} ms sampled) in ${wall.toFixed(3)} seconds`;
+  const restricted = rows.length < sorted.length ? `List reduced from ${sorted.length} to ${rows.length} due to restriction <${limits.map((l) => JSON.stringify(l)).join(', ')}>` : undefined;
+  return { sorted, rows, header, orderedBy, text: pstatsText(rows, header, orderedBy, restricted), tree, cpuprofile: toCpuProfile(tree, profile), exactCounts, wallSeconds: wall };
 }

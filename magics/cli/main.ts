@@ -40,7 +40,9 @@ export async function runCli(command: string, args: string[]): Promise<number | 
 export function reportFailure(prefix: string, e: unknown, tool?: Tool): number {
   const err = e instanceof Error ? e : new Error(String(e));
   const usage = err.name === 'UsageError';
-  const message = err.message.startsWith(prefix) ? err.message : `${prefix}: ${usage ? '' : 'error: '}${err.message}`;
+  // Engine errors name the magic (`%prun: unknown sort key …`); here the command is the name.
+  const text = err.message.replace(/^%\w+: /, '');
+  const message = text.startsWith(prefix) ? text : `${prefix}: ${usage ? '' : 'error: '}${text}`;
   const hint = usage && tool ? ` (tsprof ${tool.name} --help)` : '';
   process.stderr.write(`${message.split('\n')[0]}${hint}\n`);
   if (process.env.TSPROF_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);

@@ -2,7 +2,7 @@
 // per-call values; sorting and limiting with pstats' keys and restrictions; the text layout.
 import { EngineUsageError as UsageError } from './host.js';
 import { displayFile, type SourceIndex } from './v8/sources.js';
-import type { FunctionId, UserProfile } from './v8/calltree.js';
+import { unnamed, type FunctionId, type UserProfile } from './v8/calltree.js';
 import type { ScriptCoverage } from './v8/inspector.js';
 
 export interface FunctionStats {
@@ -88,8 +88,7 @@ export function addCallCounts(rows: Map<string, FunctionStats>, coverage: Script
       const start = f.ranges[0].startOffset;
       const line = sources.line(script.url, start);
       if (line === undefined) return;
-      const isTop = start === 0 && f.functionName === '';
-      const fn: FunctionId = { key: `${script.url}:${line}:cov${start}:${f.functionName}`, name: f.functionName || (isTop ? '<cell>' : '<anonymous>'), url: script.url, line, column: 0, scriptId: script.scriptId };
+      const fn: FunctionId = { key: `${script.url}:${line}:cov${start}:${f.functionName}`, name: f.functionName || (start === 0 ? unnamed(script.url, 0, 0) : '<anonymous>'), url: script.url, line, column: 0, scriptId: script.scriptId };
       const r = row(fn);
       r.ncalls = f.ranges[0].count;
       rows.set(fn.key, r);

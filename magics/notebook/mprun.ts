@@ -173,31 +173,53 @@ export class MemRecorder implements Recorder<MemFrame> {
   }
 }
 
-/** Watch GCs during `run`: when each started (PerformanceObserver) and what it freed (GCProfiler), matched in order. */
+/**
+ * GCs while something runs: when each started (PerformanceObserver) and what it freed
+ * (GCProfiler), matched in order. Started now; `stop()` ends the sizing and `collect()` the
+ * matching, both synchronous, so the command line can use them while its process exits (entries
+ * the observer has not delivered yet are then missing, and `matched` says so).
+ */
+export class GcWatch {
+  private readonly entries: PerformanceEntry[] = [];
+  private readonly observer = new PerformanceObserver((list) => this.entries.push(...list.getEntries()));
+  private readonly profiler = new v8.GCProfiler();
+  private sizes: number[] = [];
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+    this.profiler.start();
+  }
+
+  stop(): void {
+    const stats = this.profiler.stop();
+    this.sizes = (stats?.statistics ?? []).map((s) => {
+      const b = s.beforeGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
+      const a = s.afterGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
+      return b.usedHeapSize + b.externalMemory - (a.usedHeapSize + a.externalMemory);
+    });
+  }
+
+  collect(): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
+    this.entries.push(...this.observer.takeRecords());
+    this.observer.disconnect();
+    const matched = this.sizes.length === this.entries.length;
+    return { gcs: matched ? this.entries.map((e, i) => ({ t: e.startTime, freed: this.sizes[i] })) : [], matched };
+  }
+}
+
+/** Watch GCs during `run`; the observer delivers the last entries on the next turn of the event loop. */
 async function watchGcs<T>(run: () => Promise<T>): Promise<{ value: T; gcs: Array<{ t: number; freed: number }>; matched: boolean }> {
-  const entries: PerformanceEntry[] = [];
-  const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
-  observer.observe({ entryTypes: ['gc'] });
-  const profiler = new v8.GCProfiler();
-  profiler.start();
+  const watch = new GcWatch();
   let value: T;
-  let stats: ReturnType<v8.GCProfiler['stop']> | undefined;
+  let collected: ReturnType<GcWatch['collect']>;
   try {
     value = await run();
   } finally {
-    stats = profiler.stop();
+    watch.stop();
     await new Promise((r) => setImmediate(r));
-    entries.push(...observer.takeRecords());
-    observer.disconnect();
+    collected = watch.collect();
   }
-  const sizes = (stats?.statistics ?? []).map((s) => {
-    const b = s.beforeGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
-    const a = s.afterGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
-    return b.usedHeapSize + b.externalMemory - (a.usedHeapSize + a.externalMemory);
-  });
-  const matched = sizes.length === entries.length;
-  const gcs = matched ? entries.map((e, i) => ({ t: e.startTime, freed: sizes[i] })) : [];
-  return { value: value!, gcs, matched };
+  return { value: value!, ...collected };
 }
 
 export interface MemLine {

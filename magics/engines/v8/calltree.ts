@@ -53,8 +53,14 @@ function isStatementFrame(f: CallFrame): boolean {
   return f.url.startsWith('cell-');
 }
 
+/** What an unnamed function is called: a cell's or a module's top level (as cProfile's `<module>`), else `<anonymous>`. */
+export function unnamed(url: string, line: number, column: number): string {
+  if (url.startsWith('cell-')) return '<cell>';
+  return line === 0 && column === 0 && url.startsWith('file:') ? '<module>' : '<anonymous>';
+}
+
 export function functionId(f: CallFrame): FunctionId {
-  const name = f.functionName || (f.url.startsWith('cell-') ? '<cell>' : '<anonymous>');
+  const name = f.functionName || unnamed(f.url, f.lineNumber, f.columnNumber);
   return { key: `${f.url}:${f.lineNumber}:${f.columnNumber}:${name}`, name, url: f.url, line: f.lineNumber, column: f.columnNumber, scriptId: f.scriptId };
 }
 
@@ -74,7 +80,13 @@ function sampleDurations(p: CpuProfile): number[] {
   return out;
 }
 
-export function userProfile(p: CpuProfile, intervalUs: number): UserProfile {
+export interface UserStackRules {
+  /** Where user code begins on a stack: by default the statement's cell (a magic); the command line starts at the script's first frame. */
+  isStart?: (f: CallFrame) => boolean;
+}
+
+export function userProfile(p: CpuProfile, intervalUs: number, rules: UserStackRules = {}): UserProfile {
+  const isStart = rules.isStart ?? isStatementFrame;
   const byId = new Map<number, ProfileNode>(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -91,7 +103,7 @@ export function userProfile(p: CpuProfile, intervalUs: number): UserProfile {
       result = [{ key: '(garbage collector)', name: '<garbage collector>', url: '', line: -1, column: -1, scriptId: '' }];
     } else {
       // Everything above the first user frame is the kernel calling the statement.
-      const start = chain.findIndex(isStatementFrame);
+      const start = chain.findIndex(isStart);
       if (start >= 0) result = chain.slice(start).filter((f) => !isKernelFrame(f)).map(functionId);
     }
     stackOf.set(id, result);
