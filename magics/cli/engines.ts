@@ -2,14 +2,23 @@
 // CLI command calls an engine. They call the engines as they are on main today; when the engine
 // branches land (prun, lines, timeit: typed engine functions in magics/engines/), these are the
 // lines that change — the commands themselves do not.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { EngineHost } from '../engines/host.js';
 import { addCallCounts, functionStats, limitRows, pstatsText, sortRows, type FunctionStats } from '../engines/pstats.js';
 import { PACKAGE_DIST_URL, toCpuProfile, userProfile, type UserProfile } from '../engines/v8/calltree.js';
 import type { CallFrame, CpuProfile, ScriptCoverage } from '../engines/v8/inspector.js';
 import { SourceIndex } from '../engines/v8/sources.js';
 import { compileStatement, measure, type Clock, type TimeitResult } from '../engines/timing.js';
+import { lineStarts } from '../engines/v8/lines.js';
+import type { Target } from '../engines/targets.js';
 // MERGE(timeit branch): warnings() moves from the notebook front end into the timing engine.
 import { warnings } from '../notebook/timeit.js';
+// MERGE(lines branch): the line tables move from the notebook's %lprun / %mprun into the line engines.
+import { countedHits, lineTimes, lprunText, sampledLines, timedLines, TIMER_UNIT, unsampledNote, type FunctionLines } from '../notebook/lprun.js';
+import { formatText, GC_UNMATCHED, memoryLines, type MemFunction } from '../notebook/mprun.js';
+import type { Capture } from './runner/config.js';
+import type { ProbedFunction } from './runner/inplace.js';
 
 export interface TimingPlan {
   loops: number;
@@ -31,8 +40,8 @@ export async function timeStatement(host: EngineHost, stmt: string, setup: strin
 /** A script's own frames: files, not tsprof's (the runner), not Node's internals (`node:…`). */
 export const isScriptFrame = (f: CallFrame): boolean => f.url.startsWith('file:') && !f.url.startsWith(PACKAGE_DIST_URL);
 
-/** pstats' sort keys and restrictions, checked before a script runs. */
-export { limitRows, sortRows };
+/** pstats' sort keys and restrictions, checked before a script runs; line_profiler's timer unit. */
+export { limitRows, sortRows, TIMER_UNIT };
 
 export interface CallProfile {
   /** Every function, sorted; `rows` after the -l restrictions. */
@@ -72,4 +81,75 @@ export function callProfile(profile: CpuProfile, intervalUs: number, wall: numbe
     : `${tree.sampleCount} samples every ${intervalUs} µs (${(tree.sampled / 1e3).toFixed(1)} ms sampled) in ${wall.toFixed(3)} seconds`;
   const restricted = rows.length < sorted.length ? `List reduced from ${sorted.length} to ${rows.length} due to restriction <${limits.map((l) => JSON.stringify(l)).join(', ')}>` : undefined;
   return { sorted, rows, header, orderedBy, text: pstatsText(rows, header, orderedBy, restricted), tree, cpuprofile: toCpuProfile(tree, profile), exactCounts, wallSeconds: wall };
+}
+
+// ---- lprun / mprun -------------------------------------------------------------------------------
+
+/**
+ * A function the runner instrumented, as the line engines take it: a function from a file (its
+ * script found in the profile by URL). Only positions and names are read; `original` is never called.
+ */
+function asTarget(f: ProbedFunction, profile: CpuProfile | undefined, js: string): Target {
+  const scriptId = profile?.nodes.find((n) => n.callFrame.url === f.url)?.callFrame.scriptId;
+  const starts = lineStarts(js);
+  return {
+    expr: f.name, original: () => undefined, name: f.name, kind: 'script', url: f.url, scriptId, js,
+    startOffset: starts[f.firstLine] ?? 0, endOffset: starts[f.lastLine + 1] ?? js.length, firstLine: f.firstLine, lastLine: f.lastLine, freshUrl: f.url,
+  };
+}
+
+/** The lines to show: the file as the user wrote it (TypeScript keeps its lines in the JavaScript V8 ran). */
+function displayLines(url: string, fallback: string): string[] {
+  try {
+    return readFileSync(fileURLToPath(url), 'utf8').split('\n');
+  } catch {
+    return fallback.split('\n');
+  }
+}
+
+export interface LineProfile {
+  functions: FunctionLines[];
+  text: string;
+  /** Said under the table when no sample landed in functions that ran. */
+  note?: string;
+}
+
+/**
+ * %lprun's tables from a script's run: exact hits from the probes' counters and time per line
+ * sampled in the same run (or, with -x, the clock per line). MERGE(lines branch): the line engine's
+ * analysis replaces the notebook functions used here.
+ */
+export function lineProfile(c: Capture, sources: ReadonlyMap<string, string>, unit: number, hideUncalled: boolean): LineProfile {
+  const tree = c.profile && userProfile(c.profile, c.intervalUs, { isStart: isScriptFrame });
+  const functions = c.functions.flatMap((f): FunctionLines[] => {
+    const js = sources.get(f.url) ?? '';
+    const tsLines = displayLines(f.url, js);
+    const r = f.record;
+    if (r?.probes === 'time') return [timedLines(f, r, tsLines)];
+    if (r?.probes !== 'count') return [];
+    const t = asTarget(f, c.profile, js);
+    const { hits, calls } = countedHits(t, r.hits);
+    const times = tree ? lineTimes(tree, t, hits, tsLines) : new Map<number, number>();
+    return [sampledLines(t, hits, calls, times, tsLines)];
+  });
+  const shown = hideUncalled ? functions.filter((f) => f.calls > 0 || f.total > 0) : functions;
+  const sampled = c.functions.some((f) => f.record?.probes === 'count');
+  return { functions, text: lprunText(shown, unit), note: sampled ? unsampledNote(functions, c.intervalUs) : undefined };
+}
+
+export interface MemoryProfile {
+  functions: MemFunction[];
+  text: string;
+}
+
+/** %mprun's tables from a script's run. MERGE(lines branch): as lineProfile. */
+export function memoryProfile(c: Capture): MemoryProfile {
+  let matched = true;
+  const functions = c.functions.flatMap((f): MemFunction[] => {
+    const r = f.record;
+    if (r?.probes !== 'memory') return [];
+    matched &&= r.gcMatched;
+    return [memoryLines(f, r, displayLines(f.url, ''))];
+  });
+  return { functions, text: [...functions.map((f) => formatText(f) + '\n'), ...(matched ? [] : [GC_UNMATCHED])].join('\n') };
 }

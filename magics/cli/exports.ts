@@ -11,6 +11,8 @@ import type { CpuProfile } from '../engines/v8/inspector.js';
 import { displayFile } from '../engines/v8/sources.js';
 import { CliUsageError } from './argv.js';
 import type { CallProfile } from './engines.js';
+import type { FunctionLines } from '../notebook/lprun.js';
+import type { MemFunction } from '../notebook/mprun.js';
 
 export type ExportFormat = 'cpuprofile' | 'callgrind' | 'pprof' | 'speedscope' | 'text';
 const FORMATS: ExportFormat[] = ['cpuprofile', 'callgrind', 'pprof', 'speedscope', 'text'];
@@ -99,4 +101,38 @@ export function callTreeExport(p: CallProfile, command: string, tool: string, st
     period: { type: { type: 'cpu', unit: 'nanoseconds' }, value: p.tree.intervalUs * 1e3 },
   };
   return { profile, cpuprofile: p.cpuprofile, text: p.text };
+}
+
+interface TableFunction {
+  name: string;
+  file: string;
+  line: number;
+  calls: number;
+}
+
+/** Line tables as one stack per line (the function, at that line), for callgrind, pprof and speedscope. */
+function lineTableProfile<F extends TableFunction, L extends { line: number }>(functions: F[], linesOf: (f: F) => L[], valueTypes: ExportProfile['valueTypes'], values: (l: L) => number[] | undefined, meta: { command: string; tool: string; durationNs: number }): ExportProfile {
+  const samples: ExportProfile['samples'] = [];
+  const calls: NonNullable<ExportProfile['calls']> = [];
+  for (const f of functions) {
+    const key = `${f.file}:${f.line}:${f.name}`;
+    calls.push({ frame: { key, name: f.name, file: f.file, fnLine: f.line, line: f.line }, count: f.calls });
+    for (const l of linesOf(f)) {
+      const v = values(l);
+      if (v && v.some((x) => x > 0)) samples.push({ stack: [{ key, name: f.name, file: f.file, fnLine: f.line, line: l.line }], values: v });
+    }
+  }
+  return { ...meta, valueTypes, samples, calls };
+}
+
+/** %lprun's tables: hits and time (ns) per line; the run's CPU profile for .cpuprofile. */
+export function lineTableExport(functions: FunctionLines[], text: string, cpuprofile: CpuProfile | undefined, meta: { command: string; tool: string; durationNs: number }): ExportInput {
+  const profile = lineTableProfile(functions, (f) => f.lines, [{ type: 'hits', unit: 'count' }, { type: 'time', unit: 'nanoseconds' }], (l) => (l.hits || l.time ? [l.hits ?? 0, l.time * 1e9] : undefined), meta);
+  return { profile, cpuprofile, text };
+}
+
+/** %mprun's tables: occurrences and bytes allocated per line. */
+export function memoryTableExport(functions: MemFunction[], text: string, meta: { command: string; tool: string; durationNs: number }): ExportInput {
+  const profile = lineTableProfile(functions, (f) => f.lines, [{ type: 'occurrences', unit: 'count' }, { type: 'alloc_space', unit: 'bytes' }], (l) => (l.occurrences ? [l.occurrences, (l.allocated ?? 0) * 1024 * 1024] : undefined), meta);
+  return { profile, text };
 }

@@ -202,8 +202,13 @@ export class GcWatch {
   collect(): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
     this.entries.push(...this.observer.takeRecords());
     this.observer.disconnect();
-    const matched = this.sizes.length === this.entries.length;
-    return { gcs: matched ? this.entries.map((e, i) => ({ t: e.startTime, freed: this.sizes[i] })) : [], matched };
+    const { sizes, entries } = this;
+    const matched = sizes.length === entries.length;
+    // Fewer entries than sizes: the last GCs' entries were not delivered yet (a process exiting), so
+    // the first ones pair up; more entries: a GC between observe() and start(), so the last ones do.
+    const n = Math.min(sizes.length, entries.length);
+    const pairs = sizes.length >= entries.length ? entries.map((e, i) => [e, sizes[i]] as const) : entries.slice(entries.length - n).map((e, i) => [e, sizes[i]] as const);
+    return { gcs: pairs.map(([e, freed]) => ({ t: e.startTime, freed })), matched };
   }
 }
 
@@ -221,6 +226,8 @@ async function watchGcs<T>(run: () => Promise<T>): Promise<{ value: T; gcs: Arra
   }
   return { value: value!, ...collected };
 }
+
+export const GC_UNMATCHED = '(GC events could not be matched to their sizes; Allocated may undercount lines during which a GC ran)';
 
 export interface MemLine {
   line: number;
@@ -251,7 +258,7 @@ export class MemoryProfileResult {
 
 const mib = (v: number | undefined): string => (v === undefined ? '' : `${v.toFixed(1)} MiB`);
 
-function formatText(f: MemFunction): string {
+export function formatText(f: MemFunction): string {
   const row = (a: string, b: string, c: string, d: string, e: string, g: string): string => `${a.padStart(6)} ${b.padStart(12)} ${c.padStart(12)} ${d.padStart(12)}  ${e.padStart(11)}   ${g}`;
   const header = row('Line #', 'Mem usage', 'Increment', 'Allocated', 'Occurrences', 'Line Contents');
   return [`Filename: ${f.file}`, '', header, '='.repeat(header.length),
@@ -286,23 +293,36 @@ async function profileMemory(ctx: MagicContext, targets: Target[], statement: ()
     for (const t of targets) await deactivate(ctx, t);
   }
   const functions = targets.map((t, i) => {
-    const rec = recorders[i];
-    rec.attributeGcs(watched.gcs);
-    const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
-    const lines: MemLine[] = [];
-    for (let l = t.firstLine; l <= t.lastLine; l++) {
-      const hits = rec.hits[l];
-      if (l === t.firstLine && !hits) {
-        lines.push({ line: l + 1, memUsage: rec.calls ? rec.entry / MiB : undefined, occurrences: rec.calls || undefined, contents: tsLines[l] ?? '' });
-        continue;
-      }
-      lines.push(hits
-        ? { line: l + 1, memUsage: rec.peak[l] ? rec.peak[l] / MiB : undefined, increment: rec.net[l] / MiB, allocated: Math.max(0, rec.net[l] + rec.freed[l]) / MiB, occurrences: hits, contents: tsLines[l] ?? '' }
-        : { line: l + 1, contents: tsLines[l] ?? '' });
-    }
-    return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, calls: rec.calls, lines };
+    recorders[i].attributeGcs(watched.gcs);
+    return memoryLines(t, recorders[i], (ctx.sources.get(t.url)?.ts ?? t.js).split('\n'));
   });
   return { functions, gcMatched: watched!.matched };
+}
+
+/** What a MemRecorder measured, per 0-based line (bytes), after its GCs were attributed. */
+export interface MemoryRecord {
+  hits: ArrayLike<number>;
+  net: ArrayLike<number>;
+  freed: ArrayLike<number>;
+  peak: ArrayLike<number>;
+  calls: number;
+  entry: number;
+}
+
+/** One function's table in memory_profiler's layout (MiB) from what its recorder measured. */
+export function memoryLines(t: Pick<Target, 'name' | 'url' | 'firstLine' | 'lastLine'>, rec: MemoryRecord, tsLines: string[]): MemFunction {
+  const lines: MemLine[] = [];
+  for (let l = t.firstLine; l <= t.lastLine; l++) {
+    const hits = rec.hits[l];
+    if (l === t.firstLine && !hits) {
+      lines.push({ line: l + 1, memUsage: rec.calls ? rec.entry / MiB : undefined, occurrences: rec.calls || undefined, contents: tsLines[l] ?? '' });
+      continue;
+    }
+    lines.push(hits
+      ? { line: l + 1, memUsage: rec.peak[l] ? rec.peak[l] / MiB : undefined, increment: rec.net[l] / MiB, allocated: Math.max(0, rec.net[l] + rec.freed[l]) / MiB, occurrences: hits, contents: tsLines[l] ?? '' }
+      : { line: l + 1, contents: tsLines[l] ?? '' });
+  }
+  return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, calls: rec.calls, lines };
 }
 
 export const mprun: Magic = {
@@ -327,7 +347,7 @@ line run are seen, a single small object is not.`,
     for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
     const statement = ctx.prepareCode(stmt, firstLine);
     const { functions, gcMatched } = await profileMemory(ctx, targets, statement, Boolean(opts.c));
-    const note = gcMatched ? [] : ['(GC events could not be matched to their sizes; Allocated may undercount lines during which a GC ran)'];
+    const note = gcMatched ? [] : [GC_UNMATCHED];
     const text = [...functions.map((f) => formatText(f) + '\n'), ...note].join('\n');
     if (typeof opts.T === 'string') {
       writeFileSync(opts.T, text);

@@ -28,6 +28,17 @@ async function record(config: RunnerConfig): Promise<void> {
   const ctrl = new Int32Array(control);
   const memory = transform.probes === 'memory' ? await import('./engines.js') : undefined;
   const gcWatch = memory ? new memory.GcWatch() : undefined;
+  // The last GCs' entries reach the observer a turn later: when the script ends on its own, take
+  // them then; process.exit() or an error leaves no turn, and the table says a GC went unsized.
+  let gcs: ReturnType<NonNullable<typeof gcWatch>['collect']> | undefined;
+  let gcStopped = false;
+  if (gcWatch) {
+    process.once('beforeExit', () => {
+      gcWatch.stop();
+      gcStopped = true;
+      setImmediate(() => void (gcs = gcWatch.collect()));
+    });
+  }
   const registry = new ProbeRegistry({ memory: memory && ((lines) => new memory.MemRecorder(lines, Boolean(config.measureAll))) });
   installRegistry(registry);
 
@@ -57,9 +68,8 @@ async function record(config: RunnerConfig): Promise<void> {
   const dump = (reason: Capture['reason'], exitCode?: number): void => {
     if (Atomics.compareExchange(ctrl, CTRL.STATE, 0, 1) === 0) {
       const notes: string[] = [];
-      let gcs;
-      if (gcWatch) {
-        gcWatch.stop();
+      if (gcWatch && !gcs) {
+        if (!gcStopped) gcWatch.stop();
         gcs = gcWatch.collect();
       }
       const functions = registry.records(gcs);
