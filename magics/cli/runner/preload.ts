@@ -9,6 +9,7 @@ import { CONFIG_ENV, TRANSFORM_ENV, type Capture, type RunnerConfig } from './co
 import { CONTROL_BYTES, CTRL, SIGNALS } from './control.js';
 import { registerHooks } from './register.js';
 import { installRegistry, ProbeRegistry } from './registry.js';
+import { MPROF_ENV, startReporter, type ReporterConfig } from './heap-reporter.js';
 import type { TransformConfig } from './transform.js';
 import type { MainMessage } from './recorder-thread.js';
 
@@ -20,7 +21,9 @@ const transform: TransformConfig = recording?.transform ?? (process.env[TRANSFOR
 
 registerHooks(transform, recording?.sourcesDir);
 
+const reporting = isMainThread && !recording && process.env[MPROF_ENV] ? (JSON.parse(process.env[MPROF_ENV]!) as ReporterConfig) : undefined;
 if (recording) await record(recording);
+else if (reporting) startReporter(reporting);
 else installRegistry(new ProbeRegistry());
 
 async function record(config: RunnerConfig): Promise<void> {

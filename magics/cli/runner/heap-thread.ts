@@ -1,0 +1,29 @@
+// In every Node process `tsprof mprof run` watches: a thread that reads the main thread's JS heap
+// (inspector `Runtime.getHeapUsage`, answered through an interrupt even while the process
+// computes) every interval and appends it to this process's heap file, for the recorder to merge.
+import { Session } from 'node:inspector';
+import { appendFileSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+
+const { file, intervalMs } = workerData as { file: string; intervalMs: number };
+const session = new Session();
+session.connectToMainThread();
+let inFlight = false;
+
+function sample(): void {
+  if (inFlight) return; // the main thread is inside a native call: skip, never queue
+  inFlight = true;
+  session.post('Runtime.getHeapUsage', (err, r) => {
+    inFlight = false;
+    if (err || !r) return;
+    const { usedSize, totalSize } = r as { usedSize: number; totalSize: number };
+    try {
+      appendFileSync(file, `${(Date.now() / 1e3).toFixed(4)} ${usedSize} ${totalSize}\n`);
+    } catch {
+      /* the recorder removed the directory: it is done */
+    }
+  });
+}
+
+sample();
+setInterval(sample, intervalMs);
