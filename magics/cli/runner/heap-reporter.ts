@@ -21,9 +21,14 @@ export const infoFile = (dir: string, pid: number): string => join(dir, `proc-${
 export function startReporter(config: ReporterConfig): void {
   const pid = process.pid;
   writeFileSync(infoFile(config.dir, pid), JSON.stringify({ pid, ppid: process.ppid, argv: process.argv, node: true }));
-  const worker = new Worker(new URL('./heap-thread.js', import.meta.url), { workerData: { file: heapFile(config.dir, pid), intervalMs: config.intervalMs }, execArgv: [], env: {}, stdout: false, stderr: false });
+  const stopped = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(new URL('./heap-thread.js', import.meta.url), { workerData: { file: heapFile(config.dir, pid), intervalMs: config.intervalMs, stopped: stopped.buffer }, execArgv: [], env: {}, stdout: false, stderr: false });
   worker.unref();
   worker.on('error', () => undefined);
+  process.on('exit', () => {
+    worker.postMessage('stop');
+    Atomics.wait(stopped, 0, 0, 1000);
+  });
 
   // Calls are buffered and written every 200 ms and when the process exits.
   let pending: CallMark[] = [];

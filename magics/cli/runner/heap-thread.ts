@@ -3,9 +3,9 @@
 // computes) every interval and appends it to this process's heap file, for the recorder to merge.
 import { Session } from 'node:inspector';
 import { appendFileSync } from 'node:fs';
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, intervalMs } = workerData as { file: string; intervalMs: number };
+const { file, intervalMs, stopped } = workerData as { file: string; intervalMs: number; stopped: SharedArrayBuffer };
 const session = new Session();
 session.connectToMainThread();
 let inFlight = false;
@@ -26,4 +26,13 @@ function sample(): void {
 }
 
 sample();
-setInterval(sample, intervalMs);
+const timer = setInterval(sample, intervalMs);
+
+// The main thread is exiting: a session still connected would make Node wait for "the debugger to disconnect".
+parentPort!.on('message', () => {
+  clearInterval(timer);
+  session.disconnect();
+  const flag = new Int32Array(stopped);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+});
