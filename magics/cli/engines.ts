@@ -40,8 +40,17 @@ export async function timeStatement(host: EngineHost, stmt: string, setup: strin
 /** A script's own frames: files, not tsprof's (the runner), not Node's internals (`node:…`). */
 export const isScriptFrame = (f: CallFrame): boolean => f.url.startsWith('file:') && !f.url.startsWith(PACKAGE_DIST_URL);
 
+/** The runner's exit and signal listeners writing the profile: its time, not the script's. */
+const PRELOAD_URL = new URL('./runner/preload.js', import.meta.url).href;
+const SCRIPT_STACKS = { isStart: isScriptFrame, exclude: (f: CallFrame): boolean => f.url === PRELOAD_URL };
+
 /** pstats' sort keys and restrictions, checked before a script runs; line_profiler's timer unit. */
 export { limitRows, sortRows, TIMER_UNIT };
+
+/** The script's stacks of a CPU profile from the runner. */
+export function scriptTree(profile: CpuProfile, intervalUs: number): UserProfile {
+  return userProfile(profile, intervalUs, SCRIPT_STACKS);
+}
 
 export interface CallProfile {
   /** Every function, sorted; `rows` after the -l restrictions. */
@@ -69,7 +78,7 @@ export function sourceIndex(sources: ReadonlyMap<string, string>): SourceIndex {
  * prun engine's analysis of a (profile, counts) pair once it exists.
  */
 export function callProfile(profile: CpuProfile, intervalUs: number, wall: number, coverage: ScriptCoverage[] | undefined, sources: ReadonlyMap<string, string>, sortKeys: string[], limits: string[]): CallProfile {
-  const tree = userProfile(profile, intervalUs, { isStart: isScriptFrame });
+  const tree = userProfile(profile, intervalUs, SCRIPT_STACKS);
   const stats = functionStats(tree);
   if (coverage) addCallCounts(stats, coverage, sourceIndex(sources), PACKAGE_DIST_URL);
   const all = [...stats.values()];
@@ -120,7 +129,7 @@ export interface LineProfile {
  * analysis replaces the notebook functions used here.
  */
 export function lineProfile(c: Capture, sources: ReadonlyMap<string, string>, unit: number, hideUncalled: boolean): LineProfile {
-  const tree = c.profile && userProfile(c.profile, c.intervalUs, { isStart: isScriptFrame });
+  const tree = c.profile && userProfile(c.profile, c.intervalUs, SCRIPT_STACKS);
   const functions = c.functions.flatMap((f): FunctionLines[] => {
     const js = sources.get(f.url) ?? '';
     const tsLines = displayLines(f.url, js);

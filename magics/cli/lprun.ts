@@ -2,9 +2,9 @@
 // — by name, or marked in the source with `@profile` or `// @tsprof-profile` — get %lprun's probes
 // as their module loads; the script runs as node would run it; then line_profiler's table.
 import { DEFAULT_INTERVAL_US } from '../engines/v8/cpu.js';
-import { toCpuProfile, userProfile } from '../engines/v8/calltree.js';
+import { toCpuProfile } from '../engines/v8/calltree.js';
 import { CliUsageError, listOpt, numberOpt, stringOpt, type CliOption } from './argv.js';
-import { isScriptFrame, lineProfile, TIMER_UNIT } from './engines.js';
+import { lineProfile, scriptTree, TIMER_UNIT } from './engines.js';
 import { exportFormatsHelp, lineTableExport, writeExports } from './exports.js';
 import { commandLine, launch, noCapture } from './launch.js';
 import { missingNames, reportRun } from './lines.js';
@@ -56,7 +56,7 @@ when it ends, however it ends.`,
     const notes = [...c.notes, ...missingNames(names, c.functions)];
     if (!c.functions.length) notes.push(names.length ? 'no function to profile was loaded' : 'no function chosen: give -f NAME, or mark functions with // @tsprof-profile or @profile');
     if (p.note) notes.push(p.note);
-    const cpuprofile = c.profile && toCpuProfile(userProfile(c.profile, c.intervalUs, { isStart: isScriptFrame }), c.profile);
+    const cpuprofile = c.profile && toCpuProfile(scriptTree(c.profile, c.intervalUs), c.profile);
     reportRun(Boolean(opts.quiet) && outputs.length > 0, p.text, notes, outputs, lineTableExport(p.functions, p.text, cpuprofile, { command: commandLine(script, args), tool: 'tsprof lprun', durationNs: c.wall * 1e9 }));
     return run.status;
   },

@@ -5,6 +5,7 @@ import { plural, thousands, toPrecision } from '../render/format.js';
 import { CliUsageError, listOpt, numberOpt, stringOpt, type CliOption } from './argv.js';
 import { importsAsAwaits, processHost } from './host.js';
 import { Progress } from './progress.js';
+import { registerHooks } from './runner/register.js';
 import { timeStatement } from './engines.js';
 import type { Tool } from './tool.js';
 
@@ -53,6 +54,8 @@ before the loop of every run and may declare what the statement uses, e.g.
       clock: opts.process ? 'cpu' as const : opts.t ? 'wall' as const : 'perf' as const,
       precision,
     };
+    // `-s "import … from './x.ts'"`: TypeScript files load as they do under the other tools.
+    registerHooks({ names: [], marked: false });
     const setup = importsAsAwaits(listOpt(opts, 'setup').join('\n'));
     const quiet = Boolean(opts.quiet || opts.json);
     let state = 'calibrating';

@@ -73,10 +73,17 @@ export function addCallCounts(rows: Map<string, FunctionStats>, coverage: Script
       if (r.fn.url !== script.url) continue;
       const off = sources.offset(script.url, r.fn.line, r.fn.column);
       if (off === undefined) continue;
+      // Two functions can start at one offset (a module, and `function f` on its first column):
+      // the one with the profile's name wins, then the smallest.
+      const name = r.fn.name.startsWith('<') ? '' : r.fn.name;
+      const size = (i: number): number => fns[i].ranges[0].endOffset - fns[i].ranges[0].startOffset;
       let best = -1;
       for (let i = 0; i < fns.length; i++) {
         const range = fns[i].ranges[0];
-        if (range.startOffset <= off && off < range.endOffset && (best < 0 || range.endOffset - range.startOffset < fns[best].ranges[0].endOffset - fns[best].ranges[0].startOffset)) best = i;
+        if (range.startOffset > off || off >= range.endOffset) continue;
+        const named = fns[i].functionName === name;
+        const bestNamed = best >= 0 && fns[best].functionName === name;
+        if (best < 0 || (named && !bestNamed) || (named === bestNamed && size(i) < size(best))) best = i;
       }
       if (best >= 0) {
         r.ncalls = fns[best].ranges[0].count;

@@ -83,6 +83,8 @@ function sampleDurations(p: CpuProfile): number[] {
 export interface UserStackRules {
   /** Where user code begins on a stack: by default the statement's cell (a magic); the command line starts at the script's first frame. */
   isStart?: (f: CallFrame) => boolean;
+  /** Frames of tsprof's own work inside the program (the command line's runner writing its profile): samples through them are left out. */
+  exclude?: (f: CallFrame) => boolean;
 }
 
 export function userProfile(p: CpuProfile, intervalUs: number, rules: UserStackRules = {}): UserProfile {
@@ -99,7 +101,8 @@ export function userProfile(p: CpuProfile, intervalUs: number, rules: UserStackR
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) chain.push(byId.get(cur)!.callFrame);
     chain.reverse();
     let result: FunctionId[] | null = null;
-    if (chain.some((f) => f.functionName === '(garbage collector)')) {
+    if (rules.exclude && chain.some(rules.exclude)) result = null;
+    else if (chain.some((f) => f.functionName === '(garbage collector)')) {
       result = [{ key: '(garbage collector)', name: '<garbage collector>', url: '', line: -1, column: -1, scriptId: '' }];
     } else {
       // Everything above the first user frame is the kernel calling the statement.
