@@ -166,15 +166,18 @@ export function toCpuProfile(up: UserProfile, original: CpuProfile): CpuProfile 
     return id;
   };
   visit(up.root);
-  // Re-derive samples: walk each recorded stack to its node.
+  // Re-derive samples: walk each recorded stack to its node. A sample lasts until the next one
+  // (DevTools and speedscope read it so), so each delta is the previous sample's duration.
   const samples: number[] = [];
   const timeDeltas: number[] = [];
+  let previous = 0;
   for (const s of up.stacks) {
     let n = up.root;
     for (const f of s.frames) n = n.children.get(f.key)!;
     samples.push(ids.get(n)!);
-    timeDeltas.push(Math.round(s.duration));
+    timeDeltas.push(previous);
+    previous = Math.round(s.duration);
   }
   const startTime = original.startTime;
-  return { nodes, startTime, endTime: startTime + timeDeltas.reduce((a, b) => a + b, 0), samples, timeDeltas };
+  return { nodes, startTime, endTime: startTime + timeDeltas.reduce((a, b) => a + b, 0) + previous, samples, timeDeltas };
 }
