@@ -131,9 +131,9 @@ export async function mprofRun(opts: CliValues, rest: string[]): Promise<number>
   tick();
   const timer = setInterval(tick, intervalS * 1e3);
 
-  // Ctrl-C on a terminal reaches the command too, and it stops as it would; what only reached us
-  // (a kill) is passed on if the command is still running half a second later. A second one ends
-  // the recording at once and asks the command to terminate.
+  // Ctrl-C on a terminal reaches the command too, and it stops as it would (a server closing its
+  // connections may take a while); what only reached us (a kill) is passed on if the command is still
+  // running 3 s later. A second one ends the recording at once and asks the command to terminate.
   let interrupts = 0;
   let stopNow: (() => void) | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -141,7 +141,7 @@ export async function mprofRun(opts: CliValues, rest: string[]): Promise<number>
     if (interrupts === 1) {
       setTimeout(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      }, 500).unref();
+      }, 3000).unref();
     } else {
       child.kill('SIGTERM');
       stopNow?.();
