@@ -9,6 +9,11 @@ const TOOLS: Record<string, () => Promise<Tool>> = {
   lprun: async () => (await import('./lprun.js')).lprunTool,
   mprun: async () => (await import('./mprun.js')).mprunTool,
   mprof: async () => (await import('./mprof.js')).mprofTool,
+  // MERGE(timeit branch): the regression-baseline check's command goes here — a Tool module in
+  // magics/cli/ (its options parsed by argv.ts, its table printed, a non-zero exit status on a
+  // regression), calling the library's baseline engine. E.g.
+  //   baseline: async () => (await import('./baseline.js')).baselineTool,
+  // and a line in CLI_USAGE below.
 };
 
 export const CLI_TOOLS = Object.keys(TOOLS);
