@@ -7,18 +7,16 @@ import { CliUsageError, listOpt, numberOpt, stringOpt, type CliOption } from './
 import { lineProfile, scriptTree, TIMER_UNIT } from './engines.js';
 import { exportFormatsHelp, lineTableExport, writeExports } from './exports.js';
 import { commandLine, launch, noCapture } from './launch.js';
-import { missingNames, reportRun } from './lines.js';
+import { functionOption, outputOptions, reportRun, runNotes } from './lines.js';
 import type { Tool } from './tool.js';
 
 const OPTIONS: CliOption[] = [
-  { short: 'f', long: 'function', value: true, repeat: true, metavar: 'NAME', help: 'profile the functions with this name (`primes`, or `Class.method`); repeatable. Functions marked @profile or // @tsprof-profile are profiled too' },
+  functionOption('primes'),
   { short: 'x', long: 'exact', help: 'time every line with the clock (a probe before each statement, like line_profiler), not by sampling' },
   { short: 'u', long: 'unit', value: true, metavar: 'UNIT', help: 'unit of the Time columns in seconds, e.g. 1e-3 (default 1e-9)' },
   { short: 'z', long: 'skip-zero', help: 'hide functions that were never called' },
   { short: 'i', long: 'interval', value: true, metavar: 'US', help: `sampling interval for the Time column, µs (default ${DEFAULT_INTERVAL_US})` },
-  { short: 'o', long: 'output', value: true, repeat: true, metavar: 'FILE', help: `also write the profile to FILE: ${exportFormatsHelp}` },
-  { long: 'format', value: true, metavar: 'FORMAT', help: 'format of -o files whose name does not say it' },
-  { short: 'q', long: 'quiet', help: 'print no table (with -o), and no progress line' },
+  ...outputOptions(exportFormatsHelp),
 ];
 
 export const lprunTool: Tool = {
@@ -53,8 +51,7 @@ when it ends, however it ends.`,
       return run.status;
     }
     const p = lineProfile(c, run.sources, unit, Boolean(opts['skip-zero']));
-    const notes = [...c.notes, ...missingNames(names, c.functions)];
-    if (!c.functions.length) notes.push(names.length ? 'no function to profile was loaded' : 'no function chosen: give -f NAME, or mark functions with // @tsprof-profile or @profile');
+    const notes = runNotes(names, c);
     if (p.note) notes.push(p.note);
     const cpuprofile = c.profile && toCpuProfile(scriptTree(c.profile, c.intervalUs), c.profile);
     reportRun(Boolean(opts.quiet) && outputs.length > 0, p.text, notes, outputs, lineTableExport(p.functions, p.text, cpuprofile, { command: commandLine(script, args), tool: 'tsprof lprun', durationNs: c.wall * 1e9 }));

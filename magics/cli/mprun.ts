@@ -5,15 +5,13 @@ import { listOpt, stringOpt, type CliOption } from './argv.js';
 import { memoryProfile } from './engines.js';
 import { memoryTableExport, writeExports } from './exports.js';
 import { commandLine, launch, noCapture } from './launch.js';
-import { missingNames, reportRun } from './lines.js';
+import { functionOption, outputOptions, reportRun, runNotes } from './lines.js';
 import type { Tool } from './tool.js';
 
 const OPTIONS: CliOption[] = [
-  { short: 'f', long: 'function', value: true, repeat: true, metavar: 'NAME', help: 'profile the functions with this name (`build`, or `Class.method`); repeatable. Functions marked @profile or // @tsprof-profile are profiled too' },
+  functionOption('build'),
   { short: 'c', long: 'every-run', help: 'measure every run of every line (no skipping of lines seen allocating nothing; slower)' },
-  { short: 'o', long: 'output', value: true, repeat: true, metavar: 'FILE', help: 'also write the profile to FILE: callgrind.out.* or .callgrind, .pb.gz or .pprof, .speedscope.json, .txt' },
-  { long: 'format', value: true, metavar: 'FORMAT', help: 'format of -o files whose name does not say it' },
-  { short: 'q', long: 'quiet', help: 'print no table (with -o), and no progress line' },
+  ...outputOptions('callgrind.out.* or .callgrind, .pb.gz or .pprof, .speedscope.json, .txt'),
 ];
 
 export const mprunTool: Tool = {
@@ -40,8 +38,7 @@ Same probes and recorder as %mprun, put into the module as it loads.`,
       return run.status;
     }
     const p = memoryProfile(c);
-    const notes = [...c.notes, ...missingNames(names, c.functions)];
-    if (!c.functions.length) notes.push(names.length ? 'no function to profile was loaded' : 'no function chosen: give -f NAME, or mark functions with // @tsprof-profile or @profile');
+    const notes = runNotes(names, c);
     reportRun(Boolean(opts.quiet) && outputs.length > 0, p.text, notes, outputs, memoryTableExport(p.functions, p.text, { command: commandLine(script, args), tool: 'tsprof mprun', durationNs: c.wall * 1e9 }));
     return run.status;
   },
