@@ -63,7 +63,7 @@ async function record(config: RunnerConfig): Promise<void> {
   registry.probes = (meta) => {
     const args = probes(meta);
     const entry = registry.entries.find((e) => e.meta.key === meta.key);
-    if (entry?.counters) worker.postMessage({ type: 'counters', key: meta.key, counters: entry.counters, meta } satisfies MainMessage & { meta: unknown });
+    if (entry?.counters) worker.postMessage({ type: 'counters', key: meta.key, counters: entry.counters, meta } satisfies MainMessage);
     return args;
   };
 

@@ -22,7 +22,7 @@ interface Data {
 }
 
 export type MainMessage =
-  | { type: 'counters'; key: string; counters: Float64Array }
+  | { type: 'counters'; key: string; counters: Float64Array; meta: Capture['functions'][number] }
   | { type: 'dump'; reason: Capture['reason']; exitCode?: number; functions: Capture['functions']; notes: string[] };
 
 const { config, control, started, pid } = workerData as Data;
@@ -82,10 +82,10 @@ function finished(): void {
 
 const known = new Map<string, Capture['functions'][number]>();
 
-port.on('message', (m: MainMessage & { meta?: Capture['functions'][number] }) => {
+port.on('message', (m: MainMessage) => {
   if (m.type === 'counters') {
     counters.set(m.key, m.counters);
-    if (m.meta) known.set(m.key, m.meta);
+    known.set(m.key, m.meta);
   } else if (m.type === 'dump') {
     dump(m.reason, m.exitCode, m.functions, m.notes).catch((e: unknown) => process.stderr.write(`tsprof: could not write the profile: ${(e as Error).message}\n`)).finally(finished);
   }
@@ -110,7 +110,9 @@ async function relayed(signal: HandledSignal): Promise<void> {
   if (Atomics.load(ctrl, CTRL.OWN_HANDLERS) & bit) return;
   await sleep(300);
   if (Atomics.load(ctrl, CTRL.SEEN) !== seen || Atomics.compareExchange(ctrl, CTRL.STATE, 0, 1) !== 0) return;
-  const notes = [`stopped by ${signal} while the script was computing: line probes kept in the script's own thread could not be read`];
+  // Hit counters are in shared memory; line times and memory are kept by recorders in the script's thread.
+  const unread = config.transform.probes === 'time' || config.transform.probes === 'memory';
+  const notes = [`stopped by ${signal} while the script was computing${unread ? ': the line recorders in the script\'s own thread could not be read' : ''}`];
   try {
     await dump(signal, undefined, [...known.values()].map((f) => ({ ...f })), notes);
   } finally {
