@@ -199,16 +199,18 @@ export class GcWatch {
     });
   }
 
-  collect(): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
+  /**
+   * `partial`: when the counts differ, still pair what can be paired — fewer entries than sizes
+   * means the last GCs' entries were not delivered (a process exiting), so the first ones pair up.
+   * Otherwise a mismatch gives no GCs at all.
+   */
+  collect(partial = false): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
     this.entries.push(...this.observer.takeRecords());
     this.observer.disconnect();
     const { sizes, entries } = this;
     const matched = sizes.length === entries.length;
-    // Fewer entries than sizes: the last GCs' entries were not delivered yet (a process exiting), so
-    // the first ones pair up; more entries: a GC between observe() and start(), so the last ones do.
-    const n = Math.min(sizes.length, entries.length);
-    const pairs = sizes.length >= entries.length ? entries.map((e, i) => [e, sizes[i]] as const) : entries.slice(entries.length - n).map((e, i) => [e, sizes[i]] as const);
-    return { gcs: pairs.map(([e, freed]) => ({ t: e.startTime, freed })), matched };
+    const paired = matched || (partial && sizes.length > entries.length) ? entries : [];
+    return { gcs: paired.map((e, i) => ({ t: e.startTime, freed: sizes[i] })), matched };
   }
 }
 

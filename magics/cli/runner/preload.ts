@@ -39,7 +39,7 @@ async function record(config: RunnerConfig): Promise<void> {
     process.once('beforeExit', () => {
       gcWatch.stop();
       gcStopped = true;
-      setImmediate(() => void (gcs = gcWatch.collect()));
+      setImmediate(() => void (gcs = gcWatch.collect(true)));
     });
   }
   const registry = new ProbeRegistry({ memory: memory && ((lines) => new memory.MemRecorder(lines, Boolean(config.measureAll))) });
@@ -73,7 +73,7 @@ async function record(config: RunnerConfig): Promise<void> {
       const notes: string[] = [];
       if (gcWatch && !gcs) {
         if (!gcStopped) gcWatch.stop();
-        gcs = gcWatch.collect();
+        gcs = gcWatch.collect(true);
       }
       const functions = registry.records(gcs);
       worker.postMessage({ type: 'dump', reason, exitCode, functions, notes } satisfies MainMessage);
