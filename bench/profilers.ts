@@ -16,8 +16,18 @@
 //   cell      — client-side round trip of the execute_request (reply + idle), ZeroMQ included.
 // Overheads are medians over reps divided by plain's median at the same level. Fixed costs (the
 // magics on a trivial statement, V8's Profiler.start/stop) are measured once per rep.
+// The command line runs beside the magics in the same reps: the same two programs written to a
+// script, run as `node script.mjs` (plain) and under `tsprof prun`, `tsprof prun --no-calls`,
+// `tsprof lprun -f FN` and `tsprof lprun -x -f FN` — the same engines in a process of their own — with
+// the statement timed inside the script the same way (two untimed runs first). Printed as a second
+// table per program, and side by side with the magics' ratios.
 // Results: bench/results/profilers-latest.json.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transform } from 'sucrase';
 import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
 import { cellJson, cpuPressureTotal, fmtPct, fmtRatio, fmtTime, fresh, machine, median, numberFlag, pressureShare, runCell, schedstat, textTable, waitQuiet, waitShare, watchdog, writeJson, PRIMES } from './helpers/common.js';
 
@@ -143,6 +153,72 @@ async function lprunHelp(k: LaunchedKernel): Promise<string> {
   return payload.map((p) => p.data?.['text/plain'] ?? '').join('\n');
 }
 
+
+// ---- the command line, on the same programs -------------------------------------------------
+
+const TSPROF_BIN = fileURLToPath(new URL('../bin/tsprof.js', import.meta.url));
+
+interface CliMode {
+  key: string;
+  label: string;
+  /** The kernel mode whose overhead it should match (same engine). */
+  twin?: string;
+  args: (script: string, fn: string, out: string) => string[];
+}
+
+const CLI_MODES: CliMode[] = [
+  { key: 'plain', label: 'node script.mjs (plain)', args: (s) => [s] },
+  { key: 'prun-sampling', label: 'tsprof prun --no-calls', twin: 'prun', args: (s, _fn, o) => [TSPROF_BIN, 'prun', '-q', '-o', o, '--no-calls', s] },
+  { key: 'prun', label: 'tsprof prun (exact calls)', args: (s, _fn, o) => [TSPROF_BIN, 'prun', '-q', '-o', o, s] },
+  { key: 'lprun', label: 'tsprof lprun -f', twin: 'lprun', args: (s, fn, o) => [TSPROF_BIN, 'lprun', '-q', '-o', o, '-f', fn, s] },
+  { key: 'lprun-x', label: 'tsprof lprun -x -f', twin: 'lprun-x', args: (s, fn, o) => [TSPROF_BIN, 'lprun', '-x', '-q', '-o', o, '-f', fn, s] },
+];
+
+interface CliSample {
+  /** The statement's wall and CPU time inside the script (seconds). */
+  wall: number;
+  cpu: number;
+  /** The whole command, spawn to exit (seconds). */
+  command: number;
+}
+
+/** The program as a script: its function, two untimed runs, one timed run printed as JSON. */
+function cliScript(dir: string, p: Program, source: string): string {
+  const js = transform(source, { transforms: ['typescript'], disableESTransforms: true }).code;
+  const file = join(dir, `bench-${p.fn}.mjs`);
+  writeFileSync(file, `${js}
+function benchTimed(f) {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  f();
+  const w = performance.now() - t;
+  const d = process.cpuUsage(c);
+  return { wall: w / 1e3, cpu: (d.user + d.system) / 1e6 };
+}
+${p.stmt}; ${p.stmt};
+console.log(JSON.stringify(benchTimed(() => ${p.stmt})));
+`);
+  return file;
+}
+
+function runCli(mode: CliMode, script: string, fn: string, out: string): Promise<CliSample> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, mode.args(script, fn, out), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const command = (performance.now() - t0) / 1e3;
+      const line = stdout.split('\n').find((l) => l.startsWith('{"wall"'));
+      if (code !== 0 || !line) reject(new Error(`${mode.label} exited ${code}: ${stderr.slice(0, 500)}`));
+      else resolve({ ...(JSON.parse(line) as { wall: number; cpu: number }), command });
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const primesN = Math.floor(numberFlag('primes', 100_000));
   const fibN = Math.floor(numberFlag('fib', 32));
@@ -151,10 +227,13 @@ async function main(): Promise<void> {
     { name: `primes(${primesN.toLocaleString('en-US')})`, fn: 'primes', stmt: `primes(${primesN})` },
     { name: `fib(${fibN})`, fn: 'fib', stmt: `fib(${fibN})` },
   ];
+  const cliDir = mkdtempSync(join(tmpdir(), 'tsprof-bench-cli-'));
+  const scripts = new Map(programs.map((p) => [p.name, cliScript(cliDir, p, p.fn === 'primes' ? PRIMES : FIB)]));
+  const cliSamples = new Map<string, CliSample[]>();
   const startedAt = new Date();
   const before = machine();
   let k: LaunchedKernel | undefined;
-  const disarm = watchdog(numberFlag('time-limit', 330) * 1000, 'bench:profilers', [() => k?.child.kill('SIGKILL'), () => k?.stop()]);
+  const disarm = watchdog(numberFlag('time-limit', 600) * 1000, 'bench:profilers', [() => k?.child.kill('SIGKILL'), () => k?.stop()]);
   try {
     k = await launchKernel();
     await runCell(k, [PRIMES, FIB, TIMED].join('\n'));
@@ -184,6 +263,13 @@ async function main(): Promise<void> {
           if (rep === 0) continue; // warm-up pass
           const key = `${p.name}|${m.key}`;
           samples.set(key, [...(samples.get(key) ?? []), s]);
+        }
+        for (const m of CLI_MODES) {
+          if (m.key === 'lprun-x' && exactNote !== 'available') continue;
+          const s = await runCli(m, scripts.get(p.name)!, p.fn, join(cliDir, 'out.txt'));
+          if (rep === 0) continue;
+          const key = `${p.name}|${m.key}`;
+          cliSamples.set(key, [...(cliSamples.get(key) ?? []), s]);
         }
       }
       const f = await fixedCosts(k, exactNote === 'available');
@@ -266,6 +352,36 @@ async function main(): Promise<void> {
         }),
       ));
     }
+    const cli = programs.map((p) => {
+      const of = (key: string): CliSample[] => cliSamples.get(`${p.name}|${key}`) ?? [];
+      const plain = of('plain');
+      const base = { wall: median(plain.map((s) => s.wall)), cpu: median(plain.map((s) => s.cpu)), command: median(plain.map((s) => s.command)) };
+      const rows = CLI_MODES.filter((m) => of(m.key).length).map((m) => {
+        const ss = of(m.key);
+        const wall = median(ss.map((s) => s.wall));
+        const cpu = median(ss.map((s) => s.cpu));
+        const command = median(ss.map((s) => s.command));
+        const twin = m.twin ? (results.find((r) => r.program === p.name)?.rows.find((x) => x.mode === m.twin)?.statementRatio as number | undefined) : undefined;
+        return { mode: m.key, label: m.label, statementWall: wall, statementRatio: wall / base.wall, statementCpu: cpu, cpuRatio: cpu / base.cpu, minRatio: Math.min(...ss.map((s) => s.wall)) / Math.min(...plain.map((s) => s.wall)), commandWall: command, commandRatio: command / base.command, magicTwin: m.twin, magicTwinRatio: twin, reps: ss };
+      });
+      return { program: p.name, plain: base, rows };
+    });
+    for (const r of cli) {
+      out.push('', `${r.program} from the command line: plain statement ${fmtTime(r.plain.wall)} in \`node script.mjs\` (the whole command ${fmtTime(r.plain.command)})`);
+      out.push(textTable(
+        ['command', 'statement', '× plain', 'stmt CPU', '× plain', 'stmt min × plain', 'whole command', '× plain', 'the magic, same engine'],
+        r.rows.map((row) => [
+          row.label, fmtTime(row.statementWall), fmtRatio(row.statementRatio), fmtTime(row.statementCpu), fmtRatio(row.cpuRatio), fmtRatio(row.minRatio),
+          fmtTime(row.commandWall), fmtRatio(row.commandRatio),
+          row.magicTwinRatio === undefined ? '' : `%${row.magicTwin === 'lprun-x' ? 'lprun -x' : row.magicTwin} ${fmtRatio(row.magicTwinRatio)}`,
+        ]),
+      ));
+    }
+    out.push(
+      '',
+      'command line: the statement is timed inside the script as in the cells (two untimed runs first); "whole command" is spawn to exit',
+      '  (Node start, the runner and its loader thread, writing and reading the profile): a fixed cost per run, not per statement.',
+    );
     out.push(
       '',
       `fixed costs (trivial statement "0"; the magic line in the kernel, median): %prun -r -q ${fmtTime(fixedMedian.prun)}, %lprun -r -q ${fmtTime(fixedMedian.lprun)}, %lprun -x -r -q ${fmtTime(fixedMedian.lprunX)};`,
@@ -307,11 +423,12 @@ async function main(): Promise<void> {
       cpuPressure: pressure, medianCpuWait: median(allWaits), busy,
       sizes: { primes: primesN, fib: fibN }, lprunExactMode: exactNote, lprunHelp: help,
       targets: { prun: 1.15, lprunDefault: 2 }, pythonReference: { program: 'primes(2000)', cProfile: 2.1, line_profiler: 20.7 },
-      fixedCosts: { median: fixedMedian, reps: fixed }, results, text: out.join('\n'),
+      fixedCosts: { median: fixedMedian, reps: fixed }, results, commandLine: cli, text: out.join('\n'),
     });
     console.log(`\nwrote ${file}`);
   } finally {
     await k?.stop();
+    rmSync(cliDir, { recursive: true, force: true });
     disarm();
   }
 }

@@ -1,5 +1,8 @@
 #!/usr/bin/env -S node --experimental-import-meta-resolve --expose-gc --min-semi-space-size=16 --max-semi-space-size=16
-// tsprof: `kernel CONNECTION_FILE` (what kernel.json runs), `install`, `run NOTEBOOK`.
+// tsprof: `kernel CONNECTION_FILE` (what kernel.json runs), `install`, `run NOTEBOOK`, and the
+// command-line profilers (`timeit`, `prun`, `lprun`, `mprun`, `mprof`: magics/cli/).
+import { CLI_USAGE, runCli } from '../magics/cli/main.js';
+
 const [command, ...args] = process.argv.slice(2);
 
 const usage = `usage:
@@ -7,9 +10,12 @@ const usage = `usage:
   tsprof install [--user | --sys-prefix | --prefix DIR] [--name NAME]
                                           install the kernelspec so Jupyter can start tsprof
   tsprof run NOTEBOOK.ipynb [--out FILE] [--html FILE] [--timeout SECONDS]
-                                          execute a notebook through the kernel and print its outputs`;
+                                          execute a notebook through the kernel and print its outputs
+${CLI_USAGE}`;
 
 async function main(): Promise<number> {
+  const cli = command === undefined ? undefined : await runCli(command, args);
+  if (cli !== undefined) return cli;
   switch (command) {
     case 'kernel': {
       const file = args.filter((a) => a !== '-f' && !a.startsWith('--'))[0];

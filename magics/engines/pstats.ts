@@ -2,7 +2,7 @@
 // per-call values; sorting and limiting with pstats' keys and restrictions; the text layout.
 import { EngineUsageError as UsageError } from './host.js';
 import { displayFile, type SourceIndex } from './v8/sources.js';
-import type { FunctionId, UserProfile } from './v8/calltree.js';
+import { unnamed, type FunctionId, type UserProfile } from './v8/calltree.js';
 import type { ScriptCoverage } from './v8/inspector.js';
 
 export interface FunctionStats {
@@ -73,10 +73,17 @@ export function addCallCounts(rows: Map<string, FunctionStats>, coverage: Script
       if (r.fn.url !== script.url) continue;
       const off = sources.offset(script.url, r.fn.line, r.fn.column);
       if (off === undefined) continue;
+      // Two functions can start at one offset (a module, and `function f` on its first column):
+      // the one with the profile's name wins, then the smallest.
+      const name = r.fn.name.startsWith('<') ? '' : r.fn.name;
+      const size = (i: number): number => fns[i].ranges[0].endOffset - fns[i].ranges[0].startOffset;
       let best = -1;
       for (let i = 0; i < fns.length; i++) {
         const range = fns[i].ranges[0];
-        if (range.startOffset <= off && off < range.endOffset && (best < 0 || range.endOffset - range.startOffset < fns[best].ranges[0].endOffset - fns[best].ranges[0].startOffset)) best = i;
+        if (range.startOffset > off || off >= range.endOffset) continue;
+        const named = fns[i].functionName === name;
+        const bestNamed = best >= 0 && fns[best].functionName === name;
+        if (best < 0 || (named && !bestNamed) || (named === bestNamed && size(i) < size(best))) best = i;
       }
       if (best >= 0) {
         r.ncalls = fns[best].ranges[0].count;
@@ -88,8 +95,7 @@ export function addCallCounts(rows: Map<string, FunctionStats>, coverage: Script
       const start = f.ranges[0].startOffset;
       const line = sources.line(script.url, start);
       if (line === undefined) return;
-      const isTop = start === 0 && f.functionName === '';
-      const fn: FunctionId = { key: `${script.url}:${line}:cov${start}:${f.functionName}`, name: f.functionName || (isTop ? '<cell>' : '<anonymous>'), url: script.url, line, column: 0, scriptId: script.scriptId };
+      const fn: FunctionId = { key: `${script.url}:${line}:cov${start}:${f.functionName}`, name: f.functionName || (start === 0 ? unnamed(script.url, 0, 0) : '<anonymous>'), url: script.url, line, column: 0, scriptId: script.scriptId };
       const r = row(fn);
       r.ncalls = f.ranges[0].count;
       rows.set(fn.key, r);

@@ -33,7 +33,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'x', help: 'exact mode: instrument every statement and time it with the clock (deterministic, like line_profiler: a line includes the time of what it calls, so a recursive function counts each level again; costs a probe per statement, about 45-100 ns)' },
 ];
 
-const TIMER_UNIT = 1e-9;
+export const TIMER_UNIT = 1e-9;
 
 export interface LineStats {
   /** 1-based line in the cell (the TypeScript line). */
@@ -159,20 +159,24 @@ export async function sampledMode(ctx: MagicContext, targets: Target[], statemen
     const counts = counters[i];
     const { hits, calls, source } = counts ? countedHits(t, counts) : coveredHits(t, coverage);
     const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
-    const times = lineTimes(up, t, hits, source.split('\n'));
-    const totalUs = [...times.values()].reduce((a, b) => a + b, 0);
-    const lines: LineStats[] = [];
-    for (let l = t.firstLine; l <= t.lastLine; l++) {
-      const us = times.get(l) ?? 0;
-      const h = hits.get(l);
-      lines.push({ line: l + 1, hits: h, time: us / 1e6, perHit: h ? us / 1e6 / h : undefined, percent: totalUs > 0 ? (100 * us) / totalUs : 0, contents: tsLines[l] ?? '' });
-    }
-    functions.push({ name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalUs / 1e6, calls, lines });
+    functions.push(sampledLines(t, hits, calls, lineTimes(up, t, hits, source.split('\n')), tsLines));
   }
   return functions;
 }
 
-interface LineHits {
+/** One function's table from exact hits and sampled time per line (µs), both by 0-based line. */
+export function sampledLines(t: Pick<Target, 'name' | 'url' | 'firstLine' | 'lastLine'>, hits: Map<number, number>, calls: number, times: Map<number, number>, tsLines: string[]): FunctionLines {
+  const totalUs = [...times.values()].reduce((a, b) => a + b, 0);
+  const lines: LineStats[] = [];
+  for (let l = t.firstLine; l <= t.lastLine; l++) {
+    const us = times.get(l) ?? 0;
+    const h = hits.get(l);
+    lines.push({ line: l + 1, hits: h, time: us / 1e6, perHit: h ? us / 1e6 / h : undefined, percent: totalUs > 0 ? (100 * us) / totalUs : 0, contents: tsLines[l] ?? '' });
+  }
+  return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalUs / 1e6, calls, lines };
+}
+
+export interface LineHits {
   /** 0-based line → hits; the function's first line carries its calls. */
   hits: Map<number, number>;
   calls: number;
@@ -181,7 +185,7 @@ interface LineHits {
 }
 
 /** Hits from a fresh copy's counters: lines that ran, and the calls on the function's line. */
-function countedHits(t: Target, counts: Float64Array): LineHits {
+export function countedHits(t: Target, counts: ArrayLike<number>): LineHits {
   const hits = new Map<number, number>();
   for (let l = t.firstLine; l <= t.lastLine; l++) if (counts[l] > 0) hits.set(l, counts[l]);
   const calls = counts[counterSlots(t) - 1];
@@ -208,20 +212,27 @@ async function exactMode(ctx: MagicContext, targets: Target[], statement: () => 
   } finally {
     for (const t of targets) await deactivate(ctx, t);
   }
-  return targets.map((t, i) => {
-    const rec = recorders[i];
-    const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
-    const totalMs = Array.from(rec.time.subarray(t.firstLine, t.lastLine + 1)).reduce((a, b) => a + b, 0);
-    const lines: LineStats[] = [];
-    for (let l = t.firstLine; l <= t.lastLine; l++) {
-      const hits = rec.hits[l] || undefined;
-      const s = rec.time[l] / 1e3;
-      lines.push({ line: l + 1, hits, time: s, perHit: hits ? s / hits : undefined, percent: totalMs > 0 ? (100 * rec.time[l]) / totalMs : 0, contents: tsLines[l] ?? '' });
-    }
-    // The function's own line counts its calls, as a one-line function's statement would.
-    if (!lines[0].hits && rec.calls) lines[0].hits = rec.calls;
-    return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalMs / 1e3, calls: rec.calls, lines };
-  });
+  return targets.map((t, i) => timedLines(t, recorders[i], (ctx.sources.get(t.url)?.ts ?? t.js).split('\n')));
+}
+
+/** One function's table from a TimeRecorder's hits and clock time (ms) per 0-based line. */
+export function timedLines(t: Pick<Target, 'name' | 'url' | 'firstLine' | 'lastLine'>, rec: { hits: ArrayLike<number>; time: ArrayLike<number>; calls: number }, tsLines: string[]): FunctionLines {
+  let totalMs = 0;
+  for (let l = t.firstLine; l <= t.lastLine; l++) totalMs += rec.time[l];
+  const lines: LineStats[] = [];
+  for (let l = t.firstLine; l <= t.lastLine; l++) {
+    const hits = rec.hits[l] || undefined;
+    const s = rec.time[l] / 1e3;
+    lines.push({ line: l + 1, hits, time: s, perHit: hits ? s / hits : undefined, percent: totalMs > 0 ? (100 * rec.time[l]) / totalMs : 0, contents: tsLines[l] ?? '' });
+  }
+  // The function's own line counts its calls, as a one-line function's statement would.
+  if (!lines[0].hits && rec.calls) lines[0].hits = rec.calls;
+  return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, total: totalMs / 1e3, calls: rec.calls, lines };
+}
+
+/** The whole text report: the timer unit, then each function's table (line_profiler's layout). */
+export function lprunText(functions: FunctionLines[], unit: number): string {
+  return [`Timer unit: ${TIMER_UNIT.toExponential(0).replace('e-9', 'e-09')} s`, ...(unit !== TIMER_UNIT ? [`Output unit: ${unit} s`] : []), '', ...functions.map((f) => formatFunction(f, unit) + '\n')].join('\n');
 }
 
 /** Said when functions ran but no sample landed in them: an empty Time column needs a reason and a way out. */
@@ -258,7 +269,7 @@ defined in a cell.`,
     const statement = ctx.prepareCode(stmt, firstLine);
     const functions = opts.x ? await exactMode(ctx, targets, statement) : await sampledMode(ctx, targets, statement, interval);
     const shown = opts.z ? functions.filter((f) => f.calls > 0 || f.total > 0) : functions;
-    const text = [`Timer unit: ${TIMER_UNIT.toExponential(0).replace('e-9', 'e-09')} s`, ...(unit !== TIMER_UNIT ? [`Output unit: ${unit} s`] : []), '', ...shown.map((f) => formatFunction(f, unit) + '\n')].join('\n');
+    const text = lprunText(shown, unit);
     const result = new LineProfileResult(functions, text, unit);
     if (typeof opts.T === 'string') {
       writeFileSync(opts.T, text);

@@ -173,32 +173,63 @@ export class MemRecorder implements Recorder<MemFrame> {
   }
 }
 
-/** Watch GCs during `run`: when each started (PerformanceObserver) and what it freed (GCProfiler), matched in order. */
+/**
+ * GCs while something runs: when each started (PerformanceObserver) and what it freed
+ * (GCProfiler), matched in order. Started now; `stop()` ends the sizing and `collect()` the
+ * matching, both synchronous, so the command line can use them while its process exits (entries
+ * the observer has not delivered yet are then missing, and `matched` says so).
+ */
+export class GcWatch {
+  private readonly entries: PerformanceEntry[] = [];
+  private readonly observer = new PerformanceObserver((list) => this.entries.push(...list.getEntries()));
+  private readonly profiler = new v8.GCProfiler();
+  private sizes: number[] = [];
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+    this.profiler.start();
+  }
+
+  stop(): void {
+    const stats = this.profiler.stop();
+    this.sizes = (stats?.statistics ?? []).map((s) => {
+      const b = s.beforeGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
+      const a = s.afterGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
+      return b.usedHeapSize + b.externalMemory - (a.usedHeapSize + a.externalMemory);
+    });
+  }
+
+  /**
+   * `partial`: when the counts differ, still pair what can be paired — fewer entries than sizes
+   * means the last GCs' entries were not delivered (a process exiting), so the first ones pair up.
+   * Otherwise a mismatch gives no GCs at all.
+   */
+  collect(partial = false): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
+    this.entries.push(...this.observer.takeRecords());
+    this.observer.disconnect();
+    const { sizes, entries } = this;
+    const matched = sizes.length === entries.length;
+    const paired = matched || (partial && sizes.length > entries.length) ? entries : [];
+    return { gcs: paired.map((e, i) => ({ t: e.startTime, freed: sizes[i] })), matched };
+  }
+}
+
+/** Watch GCs during `run`; the observer delivers the last entries on the next turn of the event loop. */
 async function watchGcs<T>(run: () => Promise<T>): Promise<{ value: T; gcs: Array<{ t: number; freed: number }>; matched: boolean }> {
-  const entries: PerformanceEntry[] = [];
-  const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
-  observer.observe({ entryTypes: ['gc'] });
-  const profiler = new v8.GCProfiler();
-  profiler.start();
+  const watch = new GcWatch();
   let value: T;
-  let stats: ReturnType<v8.GCProfiler['stop']> | undefined;
+  let collected: ReturnType<GcWatch['collect']>;
   try {
     value = await run();
   } finally {
-    stats = profiler.stop();
+    watch.stop();
     await new Promise((r) => setImmediate(r));
-    entries.push(...observer.takeRecords());
-    observer.disconnect();
+    collected = watch.collect();
   }
-  const sizes = (stats?.statistics ?? []).map((s) => {
-    const b = s.beforeGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
-    const a = s.afterGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
-    return b.usedHeapSize + b.externalMemory - (a.usedHeapSize + a.externalMemory);
-  });
-  const matched = sizes.length === entries.length;
-  const gcs = matched ? entries.map((e, i) => ({ t: e.startTime, freed: sizes[i] })) : [];
-  return { value: value!, gcs, matched };
+  return { value: value!, ...collected };
 }
+
+export const GC_UNMATCHED = '(GC events could not be matched to their sizes; Allocated may undercount lines during which a GC ran)';
 
 export interface MemLine {
   line: number;
@@ -229,7 +260,7 @@ export class MemoryProfileResult {
 
 const mib = (v: number | undefined): string => (v === undefined ? '' : `${v.toFixed(1)} MiB`);
 
-function formatText(f: MemFunction): string {
+export function formatText(f: MemFunction): string {
   const row = (a: string, b: string, c: string, d: string, e: string, g: string): string => `${a.padStart(6)} ${b.padStart(12)} ${c.padStart(12)} ${d.padStart(12)}  ${e.padStart(11)}   ${g}`;
   const header = row('Line #', 'Mem usage', 'Increment', 'Allocated', 'Occurrences', 'Line Contents');
   return [`Filename: ${f.file}`, '', header, '='.repeat(header.length),
@@ -264,23 +295,36 @@ async function profileMemory(ctx: MagicContext, targets: Target[], statement: ()
     for (const t of targets) await deactivate(ctx, t);
   }
   const functions = targets.map((t, i) => {
-    const rec = recorders[i];
-    rec.attributeGcs(watched.gcs);
-    const tsLines = (ctx.sources.get(t.url)?.ts ?? t.js).split('\n');
-    const lines: MemLine[] = [];
-    for (let l = t.firstLine; l <= t.lastLine; l++) {
-      const hits = rec.hits[l];
-      if (l === t.firstLine && !hits) {
-        lines.push({ line: l + 1, memUsage: rec.calls ? rec.entry / MiB : undefined, occurrences: rec.calls || undefined, contents: tsLines[l] ?? '' });
-        continue;
-      }
-      lines.push(hits
-        ? { line: l + 1, memUsage: rec.peak[l] ? rec.peak[l] / MiB : undefined, increment: rec.net[l] / MiB, allocated: Math.max(0, rec.net[l] + rec.freed[l]) / MiB, occurrences: hits, contents: tsLines[l] ?? '' }
-        : { line: l + 1, contents: tsLines[l] ?? '' });
-    }
-    return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, calls: rec.calls, lines };
+    recorders[i].attributeGcs(watched.gcs);
+    return memoryLines(t, recorders[i], (ctx.sources.get(t.url)?.ts ?? t.js).split('\n'));
   });
   return { functions, gcMatched: watched!.matched };
+}
+
+/** What a MemRecorder measured, per 0-based line (bytes), after its GCs were attributed. */
+export interface MemoryRecord {
+  hits: ArrayLike<number>;
+  net: ArrayLike<number>;
+  freed: ArrayLike<number>;
+  peak: ArrayLike<number>;
+  calls: number;
+  entry: number;
+}
+
+/** One function's table in memory_profiler's layout (MiB) from what its recorder measured. */
+export function memoryLines(t: Pick<Target, 'name' | 'url' | 'firstLine' | 'lastLine'>, rec: MemoryRecord, tsLines: string[]): MemFunction {
+  const lines: MemLine[] = [];
+  for (let l = t.firstLine; l <= t.lastLine; l++) {
+    const hits = rec.hits[l];
+    if (l === t.firstLine && !hits) {
+      lines.push({ line: l + 1, memUsage: rec.calls ? rec.entry / MiB : undefined, occurrences: rec.calls || undefined, contents: tsLines[l] ?? '' });
+      continue;
+    }
+    lines.push(hits
+      ? { line: l + 1, memUsage: rec.peak[l] ? rec.peak[l] / MiB : undefined, increment: rec.net[l] / MiB, allocated: Math.max(0, rec.net[l] + rec.freed[l]) / MiB, occurrences: hits, contents: tsLines[l] ?? '' }
+      : { line: l + 1, contents: tsLines[l] ?? '' });
+  }
+  return { name: t.name, file: displayFile(t.url), line: t.firstLine + 1, calls: rec.calls, lines };
 }
 
 export const mprun: Magic = {
@@ -305,7 +349,7 @@ line run are seen, a single small object is not.`,
     for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
     const statement = ctx.prepareCode(stmt, firstLine);
     const { functions, gcMatched } = await profileMemory(ctx, targets, statement, Boolean(opts.c));
-    const note = gcMatched ? [] : ['(GC events could not be matched to their sizes; Allocated may undercount lines during which a GC ran)'];
+    const note = gcMatched ? [] : [GC_UNMATCHED];
     const text = [...functions.map((f) => formatText(f) + '\n'), ...note].join('\n');
     if (typeof opts.T === 'string') {
       writeFileSync(opts.T, text);

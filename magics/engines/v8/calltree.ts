@@ -53,8 +53,14 @@ function isStatementFrame(f: CallFrame): boolean {
   return f.url.startsWith('cell-');
 }
 
+/** What an unnamed function is called: a cell's or a module's top level (as cProfile's `<module>`), else `<anonymous>`. */
+export function unnamed(url: string, line: number, column: number): string {
+  if (url.startsWith('cell-')) return '<cell>';
+  return line === 0 && column === 0 && url.startsWith('file:') ? '<module>' : '<anonymous>';
+}
+
 export function functionId(f: CallFrame): FunctionId {
-  const name = f.functionName || (f.url.startsWith('cell-') ? '<cell>' : '<anonymous>');
+  const name = f.functionName || unnamed(f.url, f.lineNumber, f.columnNumber);
   return { key: `${f.url}:${f.lineNumber}:${f.columnNumber}:${name}`, name, url: f.url, line: f.lineNumber, column: f.columnNumber, scriptId: f.scriptId };
 }
 
@@ -74,7 +80,15 @@ function sampleDurations(p: CpuProfile): number[] {
   return out;
 }
 
-export function userProfile(p: CpuProfile, intervalUs: number): UserProfile {
+export interface UserStackRules {
+  /** Where user code begins on a stack: by default the statement's cell (a magic); the command line starts at the script's first frame. */
+  isStart?: (f: CallFrame) => boolean;
+  /** Frames of tsprof's own work inside the program (the command line's runner writing its profile): samples through them are left out. */
+  exclude?: (f: CallFrame) => boolean;
+}
+
+export function userProfile(p: CpuProfile, intervalUs: number, rules: UserStackRules = {}): UserProfile {
+  const isStart = rules.isStart ?? isStatementFrame;
   const byId = new Map<number, ProfileNode>(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -87,11 +101,12 @@ export function userProfile(p: CpuProfile, intervalUs: number): UserProfile {
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) chain.push(byId.get(cur)!.callFrame);
     chain.reverse();
     let result: FunctionId[] | null = null;
-    if (chain.some((f) => f.functionName === '(garbage collector)')) {
+    if (rules.exclude && chain.some(rules.exclude)) result = null;
+    else if (chain.some((f) => f.functionName === '(garbage collector)')) {
       result = [{ key: '(garbage collector)', name: '<garbage collector>', url: '', line: -1, column: -1, scriptId: '' }];
     } else {
       // Everything above the first user frame is the kernel calling the statement.
-      const start = chain.findIndex(isStatementFrame);
+      const start = chain.findIndex(isStart);
       if (start >= 0) result = chain.slice(start).filter((f) => !isKernelFrame(f)).map(functionId);
     }
     stackOf.set(id, result);
@@ -151,15 +166,18 @@ export function toCpuProfile(up: UserProfile, original: CpuProfile): CpuProfile 
     return id;
   };
   visit(up.root);
-  // Re-derive samples: walk each recorded stack to its node.
+  // Re-derive samples: walk each recorded stack to its node. A sample lasts until the next one
+  // (DevTools and speedscope read it so), so each delta is the previous sample's duration.
   const samples: number[] = [];
   const timeDeltas: number[] = [];
+  let previous = 0;
   for (const s of up.stacks) {
     let n = up.root;
     for (const f of s.frames) n = n.children.get(f.key)!;
     samples.push(ids.get(n)!);
-    timeDeltas.push(Math.round(s.duration));
+    timeDeltas.push(previous);
+    previous = Math.round(s.duration);
   }
   const startTime = original.startTime;
-  return { nodes, startTime, endTime: startTime + timeDeltas.reduce((a, b) => a + b, 0), samples, timeDeltas };
+  return { nodes, startTime, endTime: startTime + timeDeltas.reduce((a, b) => a + b, 0) + previous, samples, timeDeltas };
 }
