@@ -142,7 +142,7 @@ test('tsprof mprun: bytes allocated per line of the leaky script', async () => {
 test('tsprof timeit: IPython\'s line; -n and -r run the statement exactly N × R times', async () => {
   const r = await tsprof(['timeit', '-n', '200', '-r', '3', '-s', 'globalThis.__n ??= 0; process.once("exit", () => console.log(`ran ${globalThis.__n}`))', 'let s = 0; for (let i = 0; i < 2000; i++) s += i; globalThis.__n++'])
   assert.equal(r.code, 0, r.stderr)
-  assert.match(r.stdout, /\d[\d.]* (ns|µs|ms) ± [\d.]+ (ns|µs|ms) per loop \(mean ± std\. dev\. of 3 runs, 200 loops each\)/)
+  assert.match(r.stdout, /\d[\d.]* (ns|μs|ms) ± [\d.]+ (ns|μs|ms) per loop \(mean ± std\. dev\. of 3 runs, 200 loops each\)/)
   assert.equal(r.stdout.trim().split('\n').at(-1), 'ran 600')
   // TypeScript imported in the setup, from the current directory.
   writeFileSync(join(dir, 'lib.ts'), 'export function fib(n: number): number {\n  return n <= 2 ? 1 : fib(n - 1) + fib(n - 2)\n}\n')
