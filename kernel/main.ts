@@ -50,6 +50,7 @@ export async function runKernel(connectionFile: string): Promise<void> {
     language,
     sessionId,
     send: (...msgs) => bridge.send(...msgs),
+    barrier: () => bridge.barrier(),
     shutdown: async () => {
       session.streams.flush();
       await bridge.close();

@@ -7,6 +7,7 @@ import * as zmq from 'zeromq';
 import { endpoint } from '../wire/connection.js';
 import { createSigner } from '../wire/sign.js';
 import { decode, encode, WireError } from '../wire/frames.js';
+import { SignatureHistory } from '../wire/replay.js';
 import { newHeader } from '../wire/header.js';
 import { replyType, type Message, type OutgoingMessage } from '../wire/message.js';
 import { SendQueue } from './queue.js';
@@ -15,6 +16,8 @@ import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 const { connection, kernelInfo, session } = workerData as IoWorkerData;
 const port = parentPort!;
 const signer = createSigner(connection.signature_scheme, connection.key);
+/** Signatures seen on shell, control and stdin: a replayed message is refused (as jupyter_client's Session). */
+const history = new SignatureHistory();
 // Straight to fd 2: a worker's process.stderr is piped into the main thread's process.stderr, which
 // the session captures as the latest cell's output, so the operator would never see these lines.
 const log = (line: string): void => void writeSync(2, `[tsprof] ${line}\n`);
@@ -92,7 +95,7 @@ async function receive(name: 'shell' | 'control' | 'stdin', socket: zmq.Router):
   for await (const frames of socket) {
     let msg: Message;
     try {
-      msg = decode(frames, signer);
+      msg = decode(frames, signer, history);
     } catch (e) {
       // A bad signature or malformed frames: never executed, logged for the operator.
       log(`rejected a message on ${name}: ${e instanceof WireError ? e.message : String(e)}`);
@@ -136,7 +139,8 @@ port.on('message', (m: ToIo) => {
       if (msg.channel === 'shell') unanswered.delete((msg.parent_header as { msg_id?: string }).msg_id ?? '');
       send(msg);
     }
-  } else if (m.kind === 'close') void close();
+  } else if (m.kind === 'barrier') toMain({ kind: 'barrier', id: m.id });
+  else if (m.kind === 'close') void close();
 });
 
 /**
