@@ -9,6 +9,7 @@ import {
 } from './wire/message.js';
 import type { LanguageService } from './language/index.js';
 import type { KernelSession } from './session/session.js';
+import type { StdinRequest } from './session/stdin.js';
 
 type Handler = (msg: Message) => Promise<unknown>;
 
@@ -19,6 +20,8 @@ export interface KernelDeps {
   send: (...msgs: OutgoingMessage[]) => void;
   /** Resolves when every request that reached the I/O thread before the messages already sent has been delivered here. */
   barrier: () => Promise<void>;
+  /** The stdin channel: told which execute request may be asked for input. */
+  stdin?: { setRequest(request: StdinRequest | undefined): void; renew(): void };
   /** Close sockets and end the process. */
   shutdown: () => Promise<never>;
 }
@@ -127,7 +130,14 @@ export class Kernel {
   private async executeRequest(msg: Message): Promise<unknown> {
     const req = msg.content as unknown as ExecuteRequest;
     if (typeof req.code !== 'string') return { status: 'error', ename: 'BadRequest', evalue: 'execute_request content.code must be a string', traceback: [], execution_count: this.deps.session.executionCount };
-    const reply = await this.deps.session.execute(req, msg.header);
+    this.deps.stdin?.renew();
+    this.deps.stdin?.setRequest({ identities: msg.identities, header: msg.header, allowStdin: req.allow_stdin === true });
+    let reply;
+    try {
+      reply = await this.deps.session.execute(req, msg.header);
+    } finally {
+      this.deps.stdin?.setRequest(undefined);
+    }
     if (reply.status === 'ok' && !req.silent && req.store_history !== false) this.deps.language.addCell(req.code);
     if (reply.status === 'error' && req.stop_on_error !== false) this.stopQueue = true;
     return reply;

@@ -7,6 +7,8 @@ export interface IoWorkerData {
   kernelInfo: KernelInfoReply;
   /** The kernel session id stamped on every header we send. */
   session: string;
+  /** Shared with the main thread: where input_reply values land (see InputSlot). */
+  inputBuffer: SharedArrayBuffer;
 }
 
 /** I/O thread → main thread. */
