@@ -53,18 +53,24 @@ const PRIMES = `function primes(count: number): number[] {
   }
   return found;
 }`;
+// Loop headers count once per evaluation, as a Python line tracer fires (line_profiler's Hits):
+// the while test each time it runs, the for…of once per step (each body entry, and the step that
+// finds the end when the loop is not left by break).
 const COUNTED = `const truth: Record<number, number> = {};
 const hit = (line: number) => { truth[line] = (truth[line] ?? 0) + 1; };
 function countedPrimes(count: number): number[] {
   hit(2); const found: number[] = [];
   hit(3); const seen = new Set<number>();
   hit(4); let candidate = 2;
-  hit(5); while (found.length < count) {
+  while ((hit(5), found.length < count)) {
     hit(6); let isPrime = true;
-    hit(7); for (const p of found) {
-      hit(8); if (p * p > candidate) break;
-      hit(9); if (candidate % p === 0) { isPrime = false; break; }
+    let ended = true;
+    for (const p of found) {
+      hit(7);
+      hit(8); if (p * p > candidate) { ended = false; break; }
+      hit(9); if (candidate % p === 0) { isPrime = false; ended = false; break; }
     }
+    if (ended) hit(7);
     hit(11); if (isPrime) { found.push(candidate); seen.add(candidate); }
     hit(12); candidate++;
   }
@@ -222,8 +228,8 @@ test('%mprun puts allocated bytes on the right lines (within 10%) with exact occ
   assert.ok(Math.abs(at(7).allocated!) * MiB < 10_000, `counting in small integers allocates nothing: ${at(7).allocated! * MiB}`);
   assert.equal(at(1).occurrences, 1, 'one call');
   assert.equal(at(2).occurrences, 1);
-  assert.equal(at(5).occurrences, 1, 'the for statement starts once');
-  assert.equal(at(7).occurrences, 1);
+  assert.equal(at(5).occurrences, 100_001, 'a one-line loop: its header counts each evaluation, as memory_profiler does');
+  assert.equal(at(7).occurrences, 100_001);
   assert.equal(at(8).occurrences, 1);
   const r = await k.client.execute('%mprun -f build build(1000)');
   const text = String(shown(r)[0]['text/plain']);
@@ -283,7 +289,7 @@ test('%lprun in one run: counters for cell functions (an expression-bodied arrow
   assert.equal(byName.get('sq')?.calls, 50, 'an arrow with an expression body counts its calls');
   assert.equal(byName.get('sq')?.hits.get(1), 50);
   const sum = byName.get('sumSquares')!;
-  assert.deepEqual([2, 3, 4, 5, 7].map((l) => sum.hits.get(l)), [1, 1, 1, 50, 1], 'function line, let, for, body, return');
+  assert.deepEqual([2, 3, 4, 5, 7].map((l) => sum.hits.get(l)), [1, 1, 51, 50, 1], 'function line, let, for (each test: N+1), body, return');
   assert.equal(sum.hits.get(6) ?? null, null, 'a lone closing brace has no hits');
   assert.equal(byName.get('twice')?.hits.get(2), 50, 'the module function, counted by coverage in the same run');
   assert.equal(await evalOk(k, 'sumSquares(3)'), '20', 'the original is back');

@@ -46,6 +46,7 @@ export function recorderProbes<F>(recorder: Recorder<F>, rarely = false): Instru
       // no feedback yet (a line's count, reached only once the recorder stops watching it) made
       // the optimized code bail out and the rest of the run stay in the interpreter (measured: 4×).
       line: (f, line) => `(__tsprof_h[${line}]++, (__tsprof_m[${f}l] | __tsprof_m[${line}]) ? (${f}l = __tsprof_r.l(${f}, ${f}l, ${line})) : (${f}l = ${line}));`,
+      hit: (line) => `__tsprof_h[${line}]++`,
     },
   };
 }
@@ -66,6 +67,7 @@ export function countingProbes(hits: Float64Array): Instrumentation {
       close: () => '',
       expression: () => [`(__tsprof_h[${calls}]++, `, ')'],
       line: (_f, line) => `__tsprof_h[${line}]++;`,
+      hit: (line) => `__tsprof_h[${line}]++`,
     },
   };
 }
