@@ -9,7 +9,7 @@ venv=.venv-lab
 want="jupyterlab>=4,<5 notebook>=7,<8"
 stamp="$venv/.tsprof-installed"
 if [ -x "$venv/bin/jupyter-lab" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-  echo "install-lab: up to date ($venv: $("$venv/bin/jupyter-lab" --version))"
+  echo "install-lab: up to date ($venv)"
   exit 0
 fi
 # Debian's python3 (python3-venv is part of its install); any python3 with venv otherwise
