@@ -83,9 +83,9 @@ async function showProfile(ctx: MagicContext, up: UserProfile, rows: FunctionSta
   const cells = flameLayout(up.root);
   if (cells.length) {
     const flame = flameSpec(cells, 'flame graph (callers above callees; width = time)');
-    ctx.display.bundle(await chartBundle(flame, `flame graph: ${cells.length} frames`));
+    ctx.display.bundle(await chartBundle(flame, `flame graph: ${cells.length} frames`, 'prun'));
     const byTime = [...rows].sort((a, b) => b.tottime - a.tottime).filter((r) => r.tottime > 0);
-    if (byTime.length) ctx.display.bundle(await chartBundle(topSpec(byTime), `top ${Math.min(15, byTime.length)} functions by self time`));
+    if (byTime.length) ctx.display.bundle(await chartBundle(topSpec(byTime), `top ${Math.min(15, byTime.length)} functions by self time`, 'prun'));
   }
 }
 

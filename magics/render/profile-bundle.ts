@@ -4,6 +4,12 @@
 // representations that travel beside it.
 
 export const PROFILE_MIME = 'application/vnd.tsprof.profile+json';
+/**
+ * Marks a chart that the extension's profile view already shows (%prun's flame graph and top-N
+ * chart): the extension renders it as nothing, one view per result; other front ends skip the
+ * unknown type and show the chart's Vega-Lite or SVG. Its value names the view that covers it.
+ */
+export const COMPANION_MIME = 'application/vnd.tsprof.companion+json';
 
 /** A node of the call tree: times in milliseconds. */
 export interface FlameNode {
