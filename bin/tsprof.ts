@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --experimental-import-meta-resolve --expose-gc --min-semi-space-size=16 --max-semi-space-size=16
+#!/usr/bin/env -S node --experimental-import-meta-resolve --expose-gc --min-semi-space-size=1 --max-semi-space-size=1
 // tsprof: `kernel CONNECTION_FILE` (what kernel.json runs), `install`, `run NOTEBOOK`, and the
 // command-line profilers (`timeit`, `prun`, `lprun`, `mprun`, `mprof`: magics/cli/).
 import { CLI_USAGE, runCli } from '../magics/cli/main.js';

@@ -12,6 +12,9 @@ import { InputSlot } from './io/input-slot.js';
 import { kernelInfo } from './info.js';
 import { log } from './log.js';
 
+// Captured now: a cell may replace globalThis.gc.
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
 export async function runKernel(connectionFile: string): Promise<void> {
   const connection = readConnectionFile(connectionFile);
   const sessionId = randomUUID();
@@ -58,6 +61,7 @@ export async function runKernel(connectionFile: string): Promise<void> {
     sessionId,
     send: (...msgs) => bridge.send(...msgs),
     barrier: () => bridge.barrier(),
+    collectGarbage,
     shutdown: async () => {
       session.streams.flush();
       await bridge.close();
