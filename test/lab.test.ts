@@ -208,3 +208,134 @@ async function screenshots(page: Page, stem: string): Promise<void> {
   await setTheme(page, 'JupyterLab Light')
   timings[`screenshots ${stem}`] = Math.round(performance.now() - t)
 }
+
+// ---- the kernel's side of the UI ----
+
+/** A notebook with the tsprof kernelspec and these code cells. */
+function writeNotebook(name: string, cells: string[]): void {
+  const nb = {
+    nbformat: 4, nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'tsprof', display_name: 'TypeScript (tsprof)', language: 'typescript' } },
+    cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: 'code', source, metadata: {}, outputs: [], execution_count: null })),
+  }
+  writeFileSync(join(root, name), JSON.stringify(nb, null, 1))
+}
+
+const cellAt = (page: Page, i: number) => page.locator('.jp-Notebook .jp-Cell').nth(i)
+
+async function runCell(page: Page, i: number): Promise<void> {
+  await cellAt(page, i).locator('.jp-InputPrompt').click()
+  await page.keyboard.press('Shift+Enter')
+}
+
+const outputText = async (page: Page, i: number): Promise<string> => (await cellAt(page, i).locator('.jp-OutputArea').textContent()) ?? ''
+
+test('the stop button interrupts a busy loop and a pending await (Busy → Idle, KeyboardInterrupt shown, variables kept); Kernel → Restart starts over with the extension still working', async () => {
+  writeNotebook('ui.ipynb', [
+    'let kept = 41\nkept += 1\nkept',
+    'while (true) {}',
+    'await new Promise(() => {})',
+    'kept',
+    '%prun -c [1, 2, 3].map((x) => x * 2)',
+  ])
+  const page = await openNotebook('ui.ipynb')
+  await runCell(page, 0)
+  await until(async () => (await outputText(page, 0)).includes('42'), 'cell 0 result')
+  for (const i of [1, 2]) {
+    await runCell(page, i)
+    await until(async () => (await kernelStatus(page)) === 'busy', `cell ${i} busy`, 10_000, 20)
+    await page.waitForTimeout(300)
+    assert.equal(await kernelStatus(page), 'busy', `cell ${i} still running`)
+    const t = performance.now()
+    await page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="interrupt"] button, .jp-NotebookPanel-toolbar [data-jp-item-name="interrupt"]').first().click()
+    await until(async () => (await kernelStatus(page)) === 'idle', `cell ${i} interrupted`, 15_000, 20)
+    timings[`interrupt cell ${i} (ms)`] = Math.round(performance.now() - t)
+    await until(async () => (await outputText(page, i)).includes('KeyboardInterrupt'), `cell ${i}: KeyboardInterrupt shown`, 5_000)
+  }
+  await runCell(page, 3)
+  await until(async () => /\[\d+\]/.test((await cellAt(page, 3).locator('.jp-InputPrompt').textContent()) ?? ''), 'cell 3 ran')
+  assert.match(await outputText(page, 3), /\b42\b/, 'the variable survived both interrupts')
+
+  await menu(page, 'Kernel', 'kernelmenu:restart')
+  await page.locator('.jp-Dialog .jp-mod-accept').click()
+  await until(async () => (await kernelStatus(page)) === 'restarting' || (await kernelStatus(page)) === 'starting', 'restart began', 10_000, 20).catch(() => 0)
+  await until(async () => (await kernelStatus(page)) === 'idle', 'the restarted kernel idle', 30_000)
+  await runCell(page, 4)
+  await until(async () => (await cellAt(page, 4).locator('.jp-InputPrompt').textContent())?.trim() === '[1]:', 'the first cell of the new kernel is [1]', 20_000)
+  await cellAt(page, 4).locator('.tsprof-pstats').waitFor({ timeout: 20_000 })
+  const counts = await cellAt(page, 4).locator('.tsprof-pstats tbody tr td:first-child').allTextContents()
+  assert.ok(counts.includes('3'), `exact count of the arrow function, in the extension's table: ${counts.join(', ')}`)
+  await runCell(page, 3)
+  await until(async () => (await cellAt(page, 3).locator('.jp-InputPrompt').textContent())?.trim() === '[2]:', 'cell 3 ran again')
+  assert.match(await outputText(page, 3), /kept is not defined/, 'the restart dropped the old variables')
+  assert.deepEqual(errors, [], 'console and page errors')
+  await page.close()
+})
+
+test('Tab completes Math. with sqrt; Shift+Tab shows a type', async () => {
+  writeNotebook('complete.ipynb', [''])
+  const page = await openNotebook('complete.ipynb')
+  await cellAt(page, 0).locator('.cm-content').click()
+  await page.keyboard.type('Math.')
+  const t = performance.now()
+  await page.keyboard.press('Tab')
+  const completer = page.locator('.jp-Completer')
+  // The first completion starts TypeScript's language service in the kernel (seconds on a loaded
+  // machine), longer than JupyterLab waits for a provider (providerTimeout, 1 s): as a user would,
+  // press Tab again once the kernel is idle.
+  for (let tries = 0; tries < 4 && !(await completer.isVisible()); tries++) {
+    await page.waitForTimeout(1000)
+    await until(async () => (await kernelStatus(page)) === 'idle', 'the completion answered', 60_000)
+    if (!(await completer.isVisible())) await page.keyboard.press('Tab')
+  }
+  await completer.waitFor({ state: 'visible', timeout: 15_000 })
+  timings['completion shown (ms)'] = Math.round(performance.now() - t)
+  await completer.locator('.jp-Completer-item[data-value="sqrt"]').waitFor({ timeout: 10_000 })
+  await page.keyboard.press('Escape')
+  await page.keyboard.type('sqrt')
+  await page.keyboard.press('Shift+Tab')
+  const tooltip = page.locator('.jp-Tooltip')
+  await tooltip.waitFor({ state: 'visible', timeout: 15_000 })
+  assert.match((await tooltip.textContent()) ?? '', /sqrt\(x: number\): number/, 'the signature with its types')
+  await page.keyboard.press('Escape')
+  assert.deepEqual(errors, [], 'console and page errors')
+  await page.close()
+})
+
+test('File → New → Console for tsprof: Enter continues an incomplete function, Shift+Enter runs it', async () => {
+  const page = await context.newPage()
+  collectErrors(page, errors, EXPECTED_ERRORS)
+  await page.goto(`${server.base}lab/workspaces/t${process.pid}-${++workspaces}?reset&token=${server.token}`)
+  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^File$/ }).waitFor({ timeout: 60_000 })
+  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^File$/ }).click()
+  await page.locator('.lm-Menu-item', { hasText: /^New/ }).first().hover()
+  await page.locator('.lm-Menu-item[data-command="console:create"]').click()
+  const dialog = page.locator('.jp-Dialog')
+  await dialog.waitFor({ timeout: 15_000 })
+  const select = dialog.locator('select')
+  if (await select.count()) await select.selectOption({ label: 'TypeScript (tsprof)' })
+  else await dialog.getByText('TypeScript (tsprof)').first().click()
+  await dialog.locator('.jp-mod-accept').click()
+  const consolePanel = page.locator('.jp-ConsolePanel')
+  await consolePanel.waitFor({ timeout: 30_000 })
+  await until(async () => (await kernelStatus(page)) === 'idle', 'the console kernel idle', 60_000)
+  const input = consolePanel.locator('.jp-CodeConsole-input .cm-content')
+  await input.click()
+  await page.keyboard.type('function twice(x: number): number {')
+  await page.keyboard.press('Enter')
+  await page.keyboard.type('return x * 2')
+  await page.keyboard.press('Enter')
+  await page.waitForTimeout(500)
+  const ran = consolePanel.locator('.jp-CodeConsole-content .jp-CodeCell')
+  assert.equal(await ran.count(), 0, 'Enter on an incomplete function only adds a line')
+  assert.ok(((await input.textContent()) ?? '').includes('return x * 2'), 'both lines in the prompt')
+  await page.keyboard.type('}')
+  await page.keyboard.press('Shift+Enter')
+  await until(async () => (await ran.count()) === 1, 'the function ran', 20_000)
+  await input.click()
+  await page.keyboard.type('twice(21)')
+  await page.keyboard.press('Shift+Enter')
+  await until(async () => (await ran.count()) === 2 && ((await ran.nth(1).locator('.jp-OutputArea').textContent()) ?? '').includes('42'), 'twice(21) is 42', 20_000)
+  assert.deepEqual(errors, [], 'console and page errors')
+  await page.close()
+})
