@@ -69,7 +69,7 @@ function newNode(fn: FunctionId): TreeNode {
 }
 
 /** Durations of each sample in µs: the gap to the next sample (the last one gets the mean gap). */
-function sampleDurations(p: CpuProfile): number[] {
+function sampleDurations(p: CpuProfile, window?: { startUs: number; endUs: number }): number[] {
   const n = p.samples.length;
   const times: number[] = [];
   let t = p.startTime;
@@ -77,6 +77,9 @@ function sampleDurations(p: CpuProfile): number[] {
   const out = new Array<number>(n);
   for (let i = 0; i < n - 1; i++) out[i] = Math.max(0, times[i + 1] - times[i]);
   if (n > 0) out[n - 1] = Math.max(0, Math.min(p.endTime - times[n - 1], n > 1 ? (times[n - 1] - times[0]) / (n - 1) : p.endTime - times[0]));
+  // Only the statement's own time counts: a sample's span is cut to the window it ran in, so
+  // the sampled total never exceeds the statement's wall time.
+  if (window) for (let i = 0; i < n; i++) out[i] = Math.max(0, Math.min(times[i] + out[i], window.endUs) - Math.max(times[i], window.startUs));
   return out;
 }
 
@@ -85,6 +88,8 @@ export interface UserStackRules {
   isStart?: (f: CallFrame) => boolean;
   /** Frames of tsprof's own work inside the program (the command line's runner writing its profile): samples through them are left out. */
   exclude?: (f: CallFrame) => boolean;
+  /** The statement's start and end on the profile's clock (µs): sample time outside it is nobody's. */
+  window?: { startUs: number; endUs: number };
 }
 
 export function userProfile(p: CpuProfile, intervalUs: number, rules: UserStackRules = {}): UserProfile {
@@ -115,7 +120,7 @@ export function userProfile(p: CpuProfile, intervalUs: number, rules: UserStackR
 
   const rootFn: FunctionId = { key: '(root)', name: '(root)', url: '', line: -1, column: -1, scriptId: '' };
   const root = newNode(rootFn);
-  const durations = sampleDurations(p);
+  const durations = sampleDurations(p, rules.window);
   const stacks: UserProfile['stacks'] = [];
   let sampled = 0;
   let count = 0;
