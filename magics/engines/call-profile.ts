@@ -115,7 +115,8 @@ export async function profileCalls<T>(run: () => Promise<T>, sources: ReadonlyMa
       if (t < result.startUs || t > result.endUs) return;
       const f = byId.get(id)!.callFrame;
       const k = f.url.startsWith('cell-') ? 'cell' : f.functionName || f.url;
-      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+      const d = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+      kinds.set(k, Math.round(((kinds.get(k) ?? 0) + d) * 10) / 10);
     });
     process.stderr.write(`DEBUG phases ${result.phases.map((p) => p.profile.samples.length)} window ${result.startUs}-${result.endUs} prof ${profile.startTime}-${profile.endTime} inwindow ${JSON.stringify([...kinds])}\n`);
   }
@@ -146,7 +147,7 @@ export function callHeader(rows: Iterable<FunctionStats>, wall: number, counted:
 
 /** What the times rest on, in one line: samples, intervals, the share of the wall time they cover. */
 export function samplingNote(tree: UserProfile, intervals: number[], wall: number, fixed: boolean): string {
-  const how = intervals.length > 1 ? `every ${intervals[0]} µs for the first ${FINE_PHASE_MS} ms, then every ${intervals[1]} µs` : `every ${intervals[0]} µs${fixed ? '' : ` (the statement ended within the first ${FINE_PHASE_MS} ms)`}`;
+  const how = intervals.length < 2 || fixed ? `every ${intervals[0]} µs` : wall * 1e3 <= FINE_PHASE_MS ? `every ${intervals[0]} µs: the statement ended within the first ${FINE_PHASE_MS} ms` : `every ${intervals[0]} µs for the first ${FINE_PHASE_MS} ms, then every ${intervals[1]} µs`;
   const share = wall > 0 ? Math.min(100, (tree.sampled / 1e6 / wall) * 100) : 0;
   return `Times from ${tree.sampleCount} sample${tree.sampleCount === 1 ? '' : 's'} (${how}), covering ${(tree.sampled / 1e3).toFixed(2)} ms of ${(wall * 1e3).toFixed(2)} ms (${share.toFixed(0)}%)`;
 }

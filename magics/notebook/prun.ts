@@ -147,14 +147,18 @@ removed. The statement runs in the notebook's scope, so its assignments stay.`,
     sortRows([], sortKeys);
     limitRows([], limits);
 
+    const before = new Set(ctx.sources.keys());
     const statement = ctx.prepareCode(stmt, firstLine);
+    const statementUrls = [...ctx.sources.keys()].filter((u) => !before.has(u));
     const cp = await profileCalls(statement, ctx.sources, { intervalUs: interval, fixedInterval: givenInterval !== undefined, countCells: true, coverage: Boolean(opts.c) });
+    // The statement's own script ran once, as cProfile's `<string>:1(<module>)`.
+    for (const r of cp.stats.values()) if (statementUrls.includes(r.fn.url) && r.fn.line === 0 && r.fn.column === 0 && r.ncalls === undefined) r.ncalls = 1;
     const up = cp.tree;
     const all = [...cp.stats.values()];
     const { rows: sorted, orderedBy } = sortRows(all, sortKeys);
     const rows = limitRows(sorted, limits);
     const header = callHeader(all, cp.wall, true, up, cp.intervals);
-    const notes = [samplingNote(up, cp.intervals, cp.wall, givenInterval !== undefined), ...prunNotes(cp, all)];
+    const notes = [samplingNote(up, cp.intervals, cp.wall, givenInterval !== undefined), ...prunNotes(cp, rows)];
     const restricted = rows.length < sorted.length ? `List reduced from ${sorted.length} to ${rows.length} due to restriction <${limits.map((l) => JSON.stringify(l)).join(', ')}>` : undefined;
     const text = pstatsText(rows, header, orderedBy, restricted) + notes.map((n) => `   ${n}\n`).join('');
     const cpuprofile = toCpuProfile(up, cp.profile);

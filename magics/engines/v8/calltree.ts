@@ -42,7 +42,8 @@ export interface UserProfile {
 }
 
 function isKernelFrame(f: CallFrame): boolean {
-  return f.url.startsWith(PACKAGE_DIST_URL) || f.url.startsWith(PACKAGE_DIST) || f.url === 'node:inspector' || f.url.startsWith('magic-') || f.url === 'tsprof-runner';
+  // node:internal/async_hooks: the kernel's AsyncLocalStorage (which cell is running) hooks every promise the statement makes.
+  return f.url.startsWith(PACKAGE_DIST_URL) || f.url.startsWith(PACKAGE_DIST) || f.url === 'node:inspector' || f.url.startsWith('magic-') || f.url === 'tsprof-runner' || f.url === 'node:internal/async_hooks';
 }
 
 /**
@@ -60,8 +61,11 @@ export function unnamed(url: string, line: number, column: number): string {
 }
 
 export function functionId(f: CallFrame): FunctionId {
-  const name = f.functionName || unnamed(f.url, f.lineNumber, f.columnNumber);
-  return { key: `${f.url}:${f.lineNumber}:${f.columnNumber}:${name}`, name, url: f.url, line: f.lineNumber, column: f.columnNumber, scriptId: f.scriptId };
+  // A script's top level that was already running when a profile started is reported at -1:-1
+  // (seen on the second phase of a fine-then-coarse run); it is the code at 0:0.
+  const [line, column] = f.lineNumber < 0 && f.url ? [0, 0] : [f.lineNumber, f.columnNumber];
+  const name = f.functionName || unnamed(f.url, line, column);
+  return { key: `${f.url}:${line}:${column}:${name}`, name, url: f.url, line, column, scriptId: f.scriptId };
 }
 
 function newNode(fn: FunctionId): TreeNode {
