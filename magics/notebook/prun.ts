@@ -94,9 +94,11 @@ function flameTree(n: UserProfile['root'], calls: Map<string, number>): FlameNod
 const FEW_SAMPLES = 10;
 
 /** What the reader needs to know to trust the table: what is not counted, and when times are thin. */
-function prunNotes(cp: CallProfile, rows: FunctionStats[]): string[] {
+function prunNotes(cp: CallProfile, rows: FunctionStats[], statementUrls: string[]): string[] {
   const notes = [...cp.notes];
-  if (!cp.coverageUsed && rows.some((r) => r.ncalls === undefined)) notes.push("ncalls '-': a function outside the notebook's cells (a file or a package); %prun -c counts those too, at about 2x the run time");
+  const uncounted = rows.filter((r) => r.ncalls === undefined);
+  if (uncounted.some((r) => statementUrls.includes(r.fn.url))) notes.push("ncalls '-' on the statement's own lines: functions the statement itself defines are not counted yet (define them in a cell before %prun)");
+  if (!cp.coverageUsed && uncounted.some((r) => !statementUrls.includes(r.fn.url))) notes.push("ncalls '-': a function outside the notebook's cells (a file or a package); %prun -c counts those too, at about 2x the run time");
   const n = cp.tree.sampleCount;
   if (n === 0) notes.push(`No sample landed in the statement (it ran ${(cp.wall * 1e3).toFixed(2)} ms): tottime and cumtime read 0; the call counts are exact. A smaller -i samples more often.`);
   else if (n < FEW_SAMPLES) notes.push(`Only ${n} sample${n === 1 ? '' : 's'}: the times are rough (each sample stands for ~${(cp.tree.sampled / n / 1e3).toFixed(2)} ms).`);
@@ -158,7 +160,7 @@ removed. The statement runs in the notebook's scope, so its assignments stay.`,
     const { rows: sorted, orderedBy } = sortRows(all, sortKeys);
     const rows = limitRows(sorted, limits);
     const header = callHeader(all, cp.wall, true, up, cp.intervals);
-    const notes = [samplingNote(up, cp.intervals, cp.wall, givenInterval !== undefined), ...prunNotes(cp, rows)];
+    const notes = [samplingNote(up, cp.intervals, cp.wall, givenInterval !== undefined), ...prunNotes(cp, rows, statementUrls)];
     const restricted = rows.length < sorted.length ? `List reduced from ${sorted.length} to ${rows.length} due to restriction <${limits.map((l) => JSON.stringify(l)).join(', ')}>` : undefined;
     const text = pstatsText(rows, header, orderedBy, restricted) + notes.map((n) => `   ${n}\n`).join('');
     const cpuprofile = toCpuProfile(up, cp.profile);
