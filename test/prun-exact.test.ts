@@ -80,17 +80,41 @@ test('%prun fib(25): 242785/1 calls of fib as cProfile counts them, with non-zer
 
 test('%prun of a ~1 ms statement shows its functions with exact calls and sampled time', async () => {
   await evalOk(k, 'function work() { let s = 0; for (let i = 0; i < 3; i++) s += spin(0.4); return s }')
-  const { text, bundle } = await prun('%prun work()')
+  // Up to three attempts: load on this shared machine can starve the sampler thread, never add samples.
+  let samples = 0
+  for (let attempt = 0; attempt < 3 && samples === 0; attempt++) {
+    const { text, bundle } = await prun('%prun work()')
+    const p = parse(text)
+    const work = p.rows.find((r) => r.label.endsWith('(work)'))
+    const spinRow = p.rows.find((r) => r.label.endsWith('(spin)'))
+    assert.ok(work && spinRow, text)
+    assert.equal(work.calls, 1)
+    assert.equal(spinRow.calls, 3)
+    assert.ok(p.seconds >= 0.0012, `ran at least 1.2 ms: ${p.seconds}`)
+    samples = bundle!.samples!
+    // No samples is never silent.
+    assert.equal(/No sample landed in the statement/.test(text), samples === 0, text)
+    // The first 10 ms are sampled every 50 µs: a 1.2 ms statement gets samples, and its time is spin's.
+    if (samples > 0) assert.ok(spinRow.cumtime > 0 || work.cumtime > 0, text)
+  }
+  assert.ok(samples > 0, 'samples landed in a 1.2 ms statement')
+})
+
+test('%%prun counts the functions its own body defines', async () => {
+  const { text } = await prun(`%%prun -s name
+function inc(n: number): number { return n + 1 }
+const twiceInc = (x: number) => inc(x) * 2
+function down(n: number): number { return n ? down(n - 1) : 0 }
+let acc = 0
+for (let i = 0; i < 1000; i++) acc += twiceInc(i)
+down(10)`)
   const p = parse(text)
-  const work = p.rows.find((r) => r.label.endsWith('(work)'))
-  const spinRow = p.rows.find((r) => r.label.endsWith('(spin)'))
-  assert.ok(work && spinRow, text)
-  assert.equal(work.calls, 1)
-  assert.equal(spinRow.calls, 3)
-  assert.ok(p.seconds >= 0.0012, `ran at least 1.2 ms: ${p.seconds}`)
-  // The first 10 ms are sampled every 50 µs: a 1.2 ms statement gets samples, and its time is spin's.
-  assert.ok(bundle && bundle.samples! > 0, `samples landed: ${text}`)
-  assert.ok(spinRow.cumtime > 0 || work.cumtime > 0, text)
+  const calls = (fn: string) => p.rows.find((r) => r.label.endsWith(`(${fn})`))
+  assert.deepEqual([calls('inc')?.calls, calls('twiceInc')?.calls], [1000, 1000], text)
+  assert.deepEqual([calls('down')?.calls, calls('down')?.primitive], [11, 1], text)
+  // Defined by the statement, counted again by a later %prun (its counters never mix with the later run's).
+  const again = parse((await prun('%prun [1, 2].map(twiceInc)')).text)
+  assert.equal(again.rows.find((r) => r.label.endsWith('(inc)'))?.calls, 2)
 })
 
 test('every figure of one %prun output agrees: header, rows, note, bundle and flame root', async () => {

@@ -12,6 +12,7 @@
 // The counters are globals (`__tsprof_calls`), so the recompiled functions keep their scopes and
 // LiveEdit patches the closures that already exist. Probes add no newlines: lines stay put.
 import { parse } from 'acorn';
+import { transform } from 'sucrase';
 import { ensureDebugger, latestScript, scriptSource, setScriptSource } from './v8/debugger.js';
 import { lineAt, lineStarts } from './v8/lines.js';
 
@@ -70,8 +71,9 @@ function nameOf(fn: AstNode, parent: AstNode | undefined): string {
  * The script with a counter at the start of every function and a self-call counter around each
  * call of a function to its own name. Slots are numbered from `firstSlot`.
  */
-export function instrumentCounters(js: string, firstSlot: number): { code: string; functions: Array<Omit<CountedFunction, 'url' | 'calls' | 'selfCalls'>>; slots: number } {
-  const ast = parse(js, { ecmaVersion: 'latest', sourceType: 'script', allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true, allowHashBang: true }) as unknown as AstNode;
+export function instrumentCounters(js: string, firstSlot: number, names: { calls: string; self: string } = { calls: CALLS, self: SELF }, sourceType: 'script' | 'module' = 'script'): { code: string; functions: Array<Omit<CountedFunction, 'url' | 'calls' | 'selfCalls'>>; slots: number } {
+  const ast = parse(js, { ecmaVersion: 'latest', sourceType, allowAwaitOutsideFunction: true, allowReturnOutsideFunction: sourceType === 'script', allowHashBang: true }) as unknown as AstNode;
+  const [CALLS, SELF] = [names.calls, names.self];
   const edits: Edit[] = [];
   const found: Array<{ node: AstNode; name: string; slot: number }> = [];
   let nextSlot = 0;
@@ -231,6 +233,49 @@ export class CallCounters {
     }
     // The globals stay defined: a generator suspended mid-run may still hold counted code.
   }
+}
+
+let statementRuns = 0;
+
+/**
+ * Counters in the functions a statement itself defines (a %%prun body): the statement is compiled
+ * with them, so it needs no LiveEdit. Its types are stripped first (sucrase, lines kept) and the
+ * JavaScript goes to the session as the statement. The counters are globals of their own for this
+ * run: the functions keep them after it, harmlessly, and a later run's counters never mix with them.
+ * Undefined when the statement is left as it is (a magic line in it, or it does not parse).
+ */
+export function countStatement(ts: string): { code: string; read: (url: string, padLines: number) => CountedFunction[] } | undefined {
+  if (/^\s*%/m.test(ts)) return undefined;
+  let js: string;
+  try {
+    js = transform(ts, { transforms: ['typescript'], disableESTransforms: true, keepUnusedImports: true }).code;
+  } catch {
+    return undefined;
+  }
+  const id = ++statementRuns;
+  const names = { calls: `__tsprof_stmt${id}_calls`, self: `__tsprof_stmt${id}_self` };
+  let out: ReturnType<typeof instrumentCounters> | undefined;
+  for (const type of ['script', 'module'] as const) {
+    try {
+      out = instrumentCounters(js, 0, names, type);
+      break;
+    } catch {
+      out = undefined;
+    }
+  }
+  if (!out || !out.functions.length) return undefined;
+  const calls = new Float64Array(out.slots);
+  const self = new Float64Array(out.slots);
+  const g = globalThis as Record<string, unknown>;
+  g[names.calls] = calls;
+  g[names.self] = self;
+  const { functions, code } = out;
+  return {
+    code,
+    read: (url, padLines) => functions.filter((f) => calls[f.slot] > 0).map((f) => ({
+      ...f, url, line: f.line + padLines, start: f.start + padLines, end: f.end + padLines, calls: calls[f.slot], selfCalls: Math.min(calls[f.slot], self[f.slot]),
+    })),
+  };
 }
 
 /** Counted URLs: cells (and the chunks magics ran), never the kernel's own scripts. */

@@ -24,6 +24,8 @@ export interface CallProfileOptions {
   countCells: boolean;
   /** Also count every other script's functions with V8's precise coverage (about 2x slower). */
   coverage: boolean;
+  /** Counts the statement's own functions carry (see countStatement), read after the run, with the line starts of its script. */
+  statementCounts?: () => { counted: CountedFunction[]; url: string; lineStarts: number[] } | undefined;
 }
 
 export interface CallProfile<T = unknown> {
@@ -60,6 +62,8 @@ export function addCounterCounts(stats: Map<string, FunctionStats>, counted: Cou
       const bestNamed = best?.name === name;
       if (!best || (named && !bestNamed) || (named === bestNamed && f.end - f.start < best.end - best.start)) best = f;
     }
+    // The session may move columns on a line (a guarded await): then the same line and name.
+    best ??= name ? fns.find((f) => f.line === r.fn.line && f.name === name && !claimed.has(f)) : undefined;
     if (!best) continue;
     r.ncalls = best.calls;
     r.pcalls = best.calls - best.selfCalls;
@@ -123,9 +127,11 @@ export async function profileCalls<T>(run: () => Promise<T>, sources: ReadonlyMa
   // Offsets of the counted functions are in the instrumented scripts; lines are the same, columns
   // shift on a line with a counter before them. The sampled frames were reported in the same
   // instrumented scripts, so their columns match the counters'.
-  const instrumentedStarts = counters.lineStartsOf.bind(counters);
-  addCounterCounts(stats, counted, instrumentedStarts);
+  const own = opts.statementCounts?.();
+  const instrumentedStarts = (url: string): number[] | undefined => (own && url === own.url ? own.lineStarts : counters.lineStartsOf(url));
+  addCounterCounts(stats, own ? [...counted, ...own.counted] : counted, instrumentedStarts);
   const countedUrls = counters.countedUrls;
+  if (own) countedUrls.add(own.url);
   if (coverage) {
     addCallCounts(stats, coverage.filter((s) => !countedUrls.has(s.url)), new SourceIndex(sources), PACKAGE_DIST_URL);
     for (const s of coverage) countedUrls.add(s.url);

@@ -5,6 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { intOption, parseOptions, statementOf } from './argv.js';
 import { escapeHtml, thousands } from '../render/format.js';
 import { labelOf, limitRows, pstatsText, sortRows, type FunctionStats } from '../engines/pstats.js';
+import { countStatement } from '../engines/call-counts.js';
+import { lineStarts } from '../engines/v8/lines.js';
 import { callHeader, FINE_INTERVAL_US, FINE_PHASE_MS, profileCalls, samplingNote, type CallProfile } from '../engines/call-profile.js';
 import { PROFILE_MIME, type FlameNode, type ProfileBundle } from '../render/profile-bundle.js';
 import { htmlTable } from '../render/html.js';
@@ -97,7 +99,7 @@ const FEW_SAMPLES = 10;
 function prunNotes(cp: CallProfile, rows: FunctionStats[], statementUrls: string[]): string[] {
   const notes = [...cp.notes];
   const uncounted = rows.filter((r) => r.ncalls === undefined);
-  if (uncounted.some((r) => statementUrls.includes(r.fn.url))) notes.push("ncalls '-' on the statement's own lines: functions the statement itself defines are not counted yet (define them in a cell before %prun)");
+  if (uncounted.some((r) => statementUrls.includes(r.fn.url))) notes.push("ncalls '-' on the statement's own lines: the functions of a statement that holds a magic line are not counted (define them in a cell before %prun)");
   if (!cp.coverageUsed && uncounted.some((r) => !statementUrls.includes(r.fn.url))) notes.push("ncalls '-': a function outside the notebook's cells (a file or a package); %prun -c counts those too, at about 2x the run time");
   const n = cp.tree.sampleCount;
   if (n === 0) notes.push(`No sample landed in the statement (it ran ${(cp.wall * 1e3).toFixed(2)} ms): tottime and cumtime read 0; the call counts are exact. A smaller -i samples more often.`);
@@ -150,9 +152,15 @@ removed. The statement runs in the notebook's scope, so its assignments stay.`,
     limitRows([], limits);
 
     const before = new Set(ctx.sources.keys());
-    const statement = ctx.prepareCode(stmt, firstLine);
+    // Functions the statement defines carry counters of their own (cells' functions get theirs by LiveEdit).
+    const own = countStatement(stmt);
+    const statement = ctx.prepareCode(own?.code ?? stmt, firstLine);
     const statementUrls = [...ctx.sources.keys()].filter((u) => !before.has(u));
-    const cp = await profileCalls(statement, ctx.sources, { intervalUs: interval, fixedInterval: givenInterval !== undefined, countCells: true, coverage: Boolean(opts.c) });
+    const pad = Math.max(0, firstLine - 1);
+    const statementCounts = own && statementUrls.length === 1
+      ? () => ({ counted: own.read(statementUrls[0], pad), url: statementUrls[0], lineStarts: lineStarts('\n'.repeat(pad) + own.code) })
+      : undefined;
+    const cp = await profileCalls(statement, ctx.sources, { intervalUs: interval, fixedInterval: givenInterval !== undefined, countCells: true, coverage: Boolean(opts.c), statementCounts });
     // The statement's own script ran once, as cProfile's `<string>:1(<module>)`.
     for (const r of cp.stats.values()) if (statementUrls.includes(r.fn.url) && r.fn.line === 0 && r.fn.column === 0 && r.ncalls === undefined) r.ncalls = 1;
     const up = cp.tree;
