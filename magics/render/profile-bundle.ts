@@ -31,6 +31,8 @@ export interface PrunRow {
   file: string;
   line: number;
   ncalls?: number;
+  /** Primitive calls (pstats' `ncalls/primitive`), when counted. */
+  pcalls?: number;
   tottime: number;
   cumtime: number;
   samples: number;
@@ -60,6 +62,6 @@ export interface SourceFunction {
 }
 
 export type ProfileBundle =
-  | { version: 1; kind: 'prun'; title: string; header: string; wall: number; exactCounts: boolean; rows: PrunRow[]; flame: FlameNode }
+  | { version: 1; kind: 'prun'; title: string; header: string; wall: number; exactCounts: boolean; rows: PrunRow[]; flame: FlameNode; samples?: number; notes?: string[] }
   | { version: 1; kind: 'lprun'; title: string; unit: number; functions: SourceFunction[] }
   | { version: 1; kind: 'mprun'; title: string; functions: SourceFunction[] };
