@@ -150,7 +150,8 @@ test('%lprun hits per line equal the counts of an instrumented plain run; % Time
   }
   const exact = await json<Array<{ line: number; hits?: number; time: number }>>('const lx = %lprun -x -r -q -f primes primes(2000)\nlx.functions[0].lines');
   for (const [line, count] of Object.entries(truth)) assert.equal(exact.find((x) => x.line === Number(line))?.hits, count, `exact mode, line ${line}`);
-  assert.ok(exact.filter((x) => x.hits && x.line > 1).every((x) => x.time > 0), 'exact mode times every statement line it ran');
+  // The clock steps every 0.3-2 µs: a line run once may read 0, a line run thousands of times cannot.
+  assert.ok(exact.filter((x) => (x.hits ?? 0) >= 1000).every((x) => x.time > 0), 'exact mode times every line it ran often');
   assert.equal(exact.find((x) => x.line === 1)?.hits, 1, 'the function line counts its calls');
   const r = await k.client.execute('%lprun -f primes primes(2000)');
   const text = String(shown(r)[0]['text/plain']);
@@ -181,7 +182,7 @@ test('%lprun says why the Time column is empty when no sample landed, and what t
   const r = await k.client.execute('%lprun -i 100000 -f primes primes(10)');
   const notes = shown(r).map((d) => String(d['text/plain'])).filter((t) => t.startsWith('No sample landed'));
   assert.equal(notes.length, 1, 'one note');
-  assert.match(notes[0], /^No sample landed in primes \(sampled every 100000 µs\).*-i 50.*-x/);
+  assert.match(notes[0], /^No sample landed in primes \(sampled every 100000 µs or a little more\).*1 ms is enough.*-x/);
   const exact = await k.client.execute('%lprun -x -f primes primes(10)');
   assert.equal(shown(exact).filter((d) => String(d['text/plain']).startsWith('No sample')).length, 0, 'exact mode times every line: no note');
 });
