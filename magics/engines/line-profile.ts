@@ -63,6 +63,11 @@ export interface LineProfileRun {
   error?: unknown;
   /** Wall time of the statement (seconds). */
   wall: number;
+  /**
+   * Exact mode: the share of the statement's wall time the clock thread advanced through. Below 1
+   * the thread waited for a CPU (an overloaded machine) and the times it missed are not in the table.
+   */
+  clockShare?: number;
 }
 
 // ---- instrumented copies, kept between runs ------------------------------------------------------
@@ -148,9 +153,16 @@ export async function exactLines(ctx: EngineHost, targets: Target[], statement: 
   const files = targets.filter((t) => t.kind !== 'cell');
   if (files.length) throw new EngineUsageError(`-f ${files[0].expr} is defined in ${files[0].url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
   const cs = targets.map((t) => copyOf(t, 'exact'));
-  const { error, wall } = await withClock(() => runBound(ctx, targets, cs.map((c) => c.fn), statement));
+  const clock = clockArray();
+  let advanced = 0;
+  const { error, wall } = await withClock(async () => {
+    const c0 = clock[CLOCK_SLOT];
+    const r = await runBound(ctx, targets, cs.map((c) => c.fn), statement);
+    advanced = ((clock[CLOCK_SLOT] - c0) | 0) / CLOCK_PER_MS / 1e3;
+    return r;
+  });
   const functions = targets.map((t, i) => timedLines(t, { hits: cs[i].hits, time: cs[i].time!.map((u) => u / CLOCK_PER_MS), calls: cs[i].hits[cs[i].hits.length - 1] }, tsLinesOf(ctx, t)));
-  return { functions, error, wall };
+  return { functions, error, wall, clockShare: wall > 0 ? Math.min(1, advanced / wall) : 1 };
 }
 
 /** One function's table from hits and clock time (ms) per 0-based line. */

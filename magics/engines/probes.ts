@@ -105,7 +105,9 @@ export class TimeRecorder implements Recorder<{ t: number }> {
 
 /**
  * Exact mode (%lprun -x): hits, and the time of each line from a clock another thread publishes in
- * a SharedArrayBuffer (line-clock.ts), read with Atomics.load (in 100 ns units). Everything is inline — no call
+ * a SharedArrayBuffer (line-clock.ts), an Int32 count of µs read like any array element. A plain
+ * read, not Atomics.load (3× the probe's cost here): V8 does not hoist it out of loops (measured:
+ * the clock's advance over a run equals the run's wall time whenever the clock thread had a CPU). Everything is inline — no call
  * per statement — so a probe costs a few loads and stores: a frame keeps its current line (`l`),
  * when that line began (`t`) and a scratch reading (`n`); moving to a line adds the time since `t`
  * to the line left. A line's time runs until the next probe of the same frame, so it includes what
@@ -118,11 +120,11 @@ export function clockProbes(hits: Float64Array, time: Float64Array, clock: Int32
     args: [hits, time, clock],
     style: {
       params: ['__tsprof_h', '__tsprof_T', '__tsprof_c'],
-      open: (f, outermost) => ` let ${f}l = ${none}, ${f}t = Atomics.load(__tsprof_c, ${clockSlot}), ${f}n = 0;${outermost ? ` __tsprof_h[${none}]++;` : ''} try {`,
-      close: (f) => `} finally { __tsprof_T[${f}l] += (Atomics.load(__tsprof_c, ${clockSlot}) - ${f}t) | 0; }`,
+      open: (f, outermost) => ` let ${f}l = ${none}, ${f}t = __tsprof_c[${clockSlot}], ${f}n = 0;${outermost ? ` __tsprof_h[${none}]++;` : ''} try {`,
+      close: (f) => `} finally { __tsprof_T[${f}l] += (__tsprof_c[${clockSlot}] - ${f}t) | 0; }`,
       expression: () => [`(__tsprof_h[${none}]++, `, ')'],
       // The leading semicolon ends a previous statement written without one (`let x = 0⏎ while …`).
-      line: (f, line) => `;(__tsprof_h[${line}]++, ${f}n = Atomics.load(__tsprof_c, ${clockSlot}), __tsprof_T[${f}l] += (${f}n - ${f}t) | 0, ${f}t = ${f}n, ${f}l = ${line});`,
+      line: (f, line) => `;(__tsprof_h[${line}]++, ${f}n = __tsprof_c[${clockSlot}], __tsprof_T[${f}l] += (${f}n - ${f}t) | 0, ${f}t = ${f}n, ${f}l = ${line});`,
     },
   };
 }

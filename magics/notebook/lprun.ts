@@ -109,6 +109,12 @@ export function unsampledNote(functions: FunctionLines[], intervalUs: number): s
   return `No sample landed in ${functions.map((f) => f.name).join(', ')} (sampled every ${intervalUs} µs or a little more), so the Time column is empty; hits are exact. Profile a longer run (1 ms is enough), or time every line with -x.`;
 }
 
+/** Exact mode on an overloaded machine: the clock thread waited for a CPU during the run. */
+export function stalledClockNote(run: LineProfileRun): string | undefined {
+  if (run.clockShare === undefined || run.clockShare >= 0.8 || run.wall < 1e-3) return undefined;
+  return `The clock thread ran for only ${(100 * run.clockShare).toFixed(0)}% of the statement (${(run.wall * 1e3).toFixed(1)} ms): the machine's CPUs were busy, so the Time column misses the rest and may put a stalled clock's jump on one line. Run again when the machine is quieter, or use %lprun without -x (sampled).`;
+}
+
 export const lprun: Magic = {
   name: 'lprun',
   kinds: ['line', 'cell'],
@@ -158,7 +164,7 @@ defined in a cell.`,
     const bundle: ProfileBundle = { version: 1, kind: 'lprun', title: '%lprun', unit, functions: shown.map((f) => ({ name: f.name, file: f.file, line: f.line, total: f.total, calls: f.calls, lines: f.lines.map((l) => ({ line: l.line, contents: l.contents, hits: l.hits, time: l.time, percent: l.percent })) })) };
     if (!opts.q) {
       ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: ${pyG(unit)} s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}${caught ? `<p><code>${escapeHtml(caught)}</code></p>` : ''}</div>` });
-      const note = opts.x ? undefined : unsampledNote(functions, targets.some((t) => t.kind === 'cell') ? asked ?? SAMPLE_INTERVAL_US : interval);
+      const note = opts.x ? stalledClockNote(run) : unsampledNote(functions, targets.some((t) => t.kind === 'cell') ? asked ?? SAMPLE_INTERVAL_US : interval);
       if (note) ctx.display.bundle({ 'text/plain': note, 'text/html': `<p class="tsprof-note">${escapeHtml(note)}</p>` });
     }
     if (!opts.r) return undefined;
