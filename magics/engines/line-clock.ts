@@ -26,11 +26,17 @@ parentPort.on('message', (m) => {
   if (m.mode === 'clock') {
     let last = (performance.now() * 1e3) | 0;
     Atomics.store(ctl, 16, last);
+    Atomics.store(ctl, 24, 0);
     parentPort.postMessage('started');
-    // Written only when it changes: every write costs each reader a cache miss.
+    // Written only when it changes: every write costs each reader a cache miss. A step longer than
+    // 100 µs means this thread waited for a CPU: its length is added up in slot 24.
+    let stalled = 0;
     while (Atomics.load(ctl, 0) === 1) {
       const now = (performance.now() * 1e3) | 0;
-      if (now !== last) Atomics.store(ctl, 16, (last = now));
+      if (now !== last) {
+        if (now - last > 100) Atomics.store(ctl, 24, (stalled += now - last));
+        Atomics.store(ctl, 16, (last = now));
+      }
     }
   } else {
     const stack = new Int32Array(m.stack);
@@ -59,6 +65,8 @@ parentPort.on('message', (m) => {
  * an Int32 count of microseconds that wraps (differences taken with `| 0` are right up to 35 min).
  */
 export const CLOCK_SLOT = 16;
+/** Microseconds the clock thread spent waiting for a CPU in steps over 100 µs, since the clock started. */
+export const STALL_SLOT = 24;
 /** Clock units per millisecond. */
 export const CLOCK_PER_MS = 1e3;
 /** Frames the sampler's stack holds; deeper frames are not credited. */

@@ -15,7 +15,7 @@
 import vm from 'node:vm';
 import { instrumentScript, type Instrumentation } from './instrument.js';
 import { clockProbes, stackProbes } from './probes.js';
-import { CLOCK_PER_MS, CLOCK_SLOT, clockArray, sampleStack, withClock, withLineSampler } from './line-clock.js';
+import { CLOCK_PER_MS, CLOCK_SLOT, STALL_SLOT, clockArray, sampleStack, withClock, withLineSampler } from './line-clock.js';
 import { userProfile, type UserProfile } from './v8/calltree.js';
 import { withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import { hitsPerLine } from './v8/lines.js';
@@ -64,8 +64,9 @@ export interface LineProfileRun {
   /** Wall time of the statement (seconds). */
   wall: number;
   /**
-   * Exact mode: the share of the statement's wall time the clock thread advanced through. Below 1
-   * the thread waited for a CPU (an overloaded machine) and the times it missed are not in the table.
+   * Exact mode: the share of the statement's wall time the clock advanced smoothly through. Below 1
+   * the clock thread waited for a CPU (an overloaded machine): the clock stood still, then jumped,
+   * and the jump went to whichever lines were current.
    */
   clockShare?: number;
 }
@@ -154,15 +155,15 @@ export async function exactLines(ctx: EngineHost, targets: Target[], statement: 
   if (files.length) throw new EngineUsageError(`-f ${files[0].expr} is defined in ${files[0].url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
   const cs = targets.map((t) => copyOf(t, 'exact'));
   const clock = clockArray();
-  let advanced = 0;
+  let stalled = 0;
   const { error, wall } = await withClock(async () => {
-    const c0 = clock[CLOCK_SLOT];
+    const s0 = Atomics.load(clock, STALL_SLOT);
     const r = await runBound(ctx, targets, cs.map((c) => c.fn), statement);
-    advanced = ((clock[CLOCK_SLOT] - c0) | 0) / CLOCK_PER_MS / 1e3;
+    stalled = (Atomics.load(clock, STALL_SLOT) - s0) / CLOCK_PER_MS / 1e3;
     return r;
   });
   const functions = targets.map((t, i) => timedLines(t, { hits: cs[i].hits, time: cs[i].time!.map((u) => u / CLOCK_PER_MS), calls: cs[i].hits[cs[i].hits.length - 1] }, tsLinesOf(ctx, t)));
-  return { functions, error, wall, clockShare: wall > 0 ? Math.min(1, advanced / wall) : 1 };
+  return { functions, error, wall, clockShare: wall > 0 ? Math.max(0, 1 - stalled / wall) : 1 };
 }
 
 /** One function's table from hits and clock time (ms) per 0-based line. */

@@ -112,7 +112,7 @@ export function unsampledNote(functions: FunctionLines[], intervalUs: number): s
 /** Exact mode on an overloaded machine: the clock thread waited for a CPU during the run. */
 export function stalledClockNote(run: LineProfileRun): string | undefined {
   if (run.clockShare === undefined || run.clockShare >= 0.8 || run.wall < 1e-3) return undefined;
-  return `The clock thread ran for only ${(100 * run.clockShare).toFixed(0)}% of the statement (${(run.wall * 1e3).toFixed(1)} ms): the machine's CPUs were busy, so the Time column misses the rest and may put a stalled clock's jump on one line. Run again when the machine is quieter, or use %lprun without -x (sampled).`;
+  return `The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${(run.wall * 1e3).toFixed(1)} ms): the machine's CPUs were busy, so the clock stood still and then jumped, and each jump went to the lines current at that moment. Run again when the machine is quieter, or use %lprun without -x (sampled).`;
 }
 
 export const lprun: Magic = {
