@@ -82,7 +82,7 @@ interface Copy {
   base?: number;
 }
 
-const copies = new Map<string, Copy>();
+const copies = new Map<string, { fn: Function; state: unknown }>();
 const MAX_COPIES = 64;
 /** Sampler slots handed out so far: each copy's lines get slots of their own, for the life of the kernel. */
 let slotsUsed = 0;
@@ -96,36 +96,46 @@ function compile(t: Target, script: string, instrumentation: Instrumentation, ur
   }
 }
 
-/** The instrumented copy of a cell's function for `mode`, compiled once per source text. */
-function copyOf(t: Target, mode: 'exact' | 'sampled'): Copy {
-  const script = freshScript(t);
-  const key = `${mode}\n${t.url}\n${script}`;
-  let c = copies.get(key);
+/**
+ * A kept instrumented copy of a cell's function: compiled once per (kind, source text) with the
+ * probes `make` gives, and returned with the state those probes write (the caller resets it).
+ */
+export function keptCopy<S>(t: Target, kind: string, make: () => { instrumentation: Instrumentation; state: S }): { fn: Function; state: S } {
+  if (t.kind !== 'cell') throw new EngineUsageError(`-f ${t.expr} is defined in ${t.url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
+  const key = `${kind}\n${t.url}\n${freshScript(t)}`;
+  let c = copies.get(key) as { fn: Function; state: S } | undefined;
   if (c) {
     copies.delete(key); // most recently used last
     copies.set(key, c);
-    c.hits.fill(0);
-    c.time?.fill(0);
     return c;
   }
-  const slots = counterSlots(t);
-  if (mode === 'exact') {
-    const hits = new Float64Array(slots);
-    const time = new Float64Array(slots);
-    c = { hits, time, fn: compile(t, script, clockProbes(hits, time, clockArray(), CLOCK_SLOT), t.freshUrl) };
-  } else {
-    const hits = new Float64Array(slots);
-    const base = slotsUsed;
-    slotsUsed += slots;
-    c = { hits, base, fn: compile(t, script, stackProbes(hits, sampleStack(), base), t.freshUrl) };
-  }
+  const { instrumentation, state } = make();
+  c = { fn: compile(t, freshScript(t), instrumentation, t.freshUrl), state };
   copies.set(key, c);
   if (copies.size > MAX_COPIES) copies.delete(copies.keys().next().value!);
   return c;
 }
 
+/** The instrumented copy of a cell's function for a %lprun mode, its arrays zeroed. */
+function copyOf(t: Target, mode: 'exact' | 'sampled'): Copy {
+  const slots = counterSlots(t);
+  const { fn, state } = keptCopy<Omit<Copy, 'fn'>>(t, mode, () => {
+    const hits = new Float64Array(slots);
+    if (mode === 'exact') {
+      const time = new Float64Array(slots);
+      return { instrumentation: clockProbes(hits, time, clockArray(), CLOCK_SLOT), state: { hits, time } };
+    }
+    const base = slotsUsed;
+    slotsUsed += slots;
+    return { instrumentation: stackProbes(hits, sampleStack(), base), state: { hits, base } };
+  });
+  state.hits.fill(0);
+  state.time?.fill(0);
+  return { fn, ...state };
+}
+
 /** Run the statement with the copies bound, always rebinding the originals; its error is returned, not thrown. */
-async function runBound(ctx: EngineHost, targets: Target[], fns: Function[], statement: () => Promise<unknown>): Promise<{ error?: unknown; wall: number }> {
+export async function runBound(ctx: EngineHost, targets: Target[], fns: Function[], statement: () => Promise<unknown>): Promise<{ error?: unknown; wall: number }> {
   let error: unknown;
   let wall = 0;
   try {
@@ -151,8 +161,6 @@ function tsLinesOf(ctx: EngineHost, t: Target): string[] {
 
 /** -x: statement probes timed with the shared clock; hits and time per line are counted, not sampled. */
 export async function exactLines(ctx: EngineHost, targets: Target[], statement: () => Promise<unknown>): Promise<LineProfileRun> {
-  const files = targets.filter((t) => t.kind !== 'cell');
-  if (files.length) throw new EngineUsageError(`-f ${files[0].expr} is defined in ${files[0].url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
   const cs = targets.map((t) => copyOf(t, 'exact'));
   const clock = clockArray();
   let stalled = 0;
