@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transform } from 'sucrase';
 import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js';
+import { lineModeCosts, lineModeText, PEERS, type LineCostRow } from './helpers/lines-bench.js';
 import { cellJson, cpuPressureTotal, fmtPct, fmtRatio, fmtTime, fresh, machine, median, numberFlag, pressureShare, runCell, schedstat, textTable, waitQuiet, waitShare, watchdog, writeJson, PRIMES } from './helpers/common.js';
 
 // Written over three lines so %lprun's table has a line per part of the function.
@@ -251,6 +252,12 @@ async function main(): Promise<void> {
     k = await launchKernel();
     await runCell(k, [PRIMES, FIB, TIMED].join('\n'));
     await runCell(k, INSPECTOR_PROBE);
+    // %lprun -x and %mprun on the seed's primes(2,000) and primes(100,000); `--lines-only 1` runs just these.
+    const lineCosts: LineCostRow[] = await lineModeCosts(k, reps);
+    if (numberFlag('lines-only', 0)) {
+      console.log(lineModeText(lineCosts).join('\n'));
+      return;
+    }
     const help = await lprunHelp(k);
     const exactFlag = /(^|\n)\s*-x\b/.test(help);
     let exactNote = exactFlag ? 'available' : 'not available: `%lprun?` lists no -x flag';
@@ -431,6 +438,7 @@ async function main(): Promise<void> {
       `  whole magic line ${list(lpMagic)} → ${verdict(lpMagic.every((x) => x <= 2))}`,
       ...(busy ? ['  (busy machine: the CPU and min columns are less distorted by other load than the median wall)'] : []),
       'reference, CPython 3.11 on this machine, primes(2,000): cProfile 2.1× plain, line_profiler 20.7× plain.',
+      ...lineModeText(lineCosts),
     );
     console.log(out.join('\n'));
     const file = fileURLToPath(new URL('../../bench/results/profilers-latest.json', import.meta.url));
@@ -438,7 +446,7 @@ async function main(): Promise<void> {
       bench: 'profilers', startedAt: startedAt.toISOString(), elapsedSeconds: elapsed, reps, machine: { before, after },
       cpuPressure: pressure, medianCpuWait: median(allWaits), busy,
       sizes: { primes: primesN, fib: fibN }, lprunExactMode: exactNote, lprunHelp: help,
-      targets: { prun: PRUN_TARGET, lprunDefault: 2 }, pythonReference: { program: 'primes(2000)', cProfile: 2.1, line_profiler: 20.7 },
+      targets: { prun: PRUN_TARGET, lprunDefault: 2 }, pythonReference: { program: 'primes(2000)', cProfile: 2.1, line_profiler: PEERS.lineProfiler, memory_profiler: PEERS.memoryProfiler }, lineModes: lineCosts,
       fixedCosts: { median: fixedMedian, reps: fixed }, results, commandLine: cli, text: out.join('\n'),
     });
     console.log(`\nwrote ${file}`);

@@ -104,3 +104,50 @@ export class TimeRecorder implements Recorder<{ t: number }> {
     if (from !== this.none) this.time[from] += performance.now() - f.t;
   }
 }
+
+/**
+ * Exact mode (%lprun -x): hits, and the time of each line from a clock another thread publishes in
+ * a SharedArrayBuffer (line-clock.ts), an Int32 count of µs read like any array element. A plain
+ * read, not Atomics.load (3× the probe's cost here): V8 does not hoist it out of loops (measured:
+ * the clock's advance over a run equals the run's wall time whenever the clock thread had a CPU). Everything is inline — no call
+ * per statement — so a probe costs a few loads and stores: a frame keeps its current line (`l`),
+ * when that line began (`t`) and a scratch reading (`n`); moving to a line adds the time since `t`
+ * to the line left. A line's time runs until the next probe of the same frame, so it includes what
+ * the line calls (line_profiler's semantics); a frame's last line is closed in the `finally`.
+ * `time` and `hits` have a last slot, `none`, for "no line yet"; `hits[none]` counts calls.
+ */
+export function clockProbes(hits: Float64Array, time: Float64Array, clock: Int32Array, clockSlot: number): Instrumentation {
+  const none = hits.length - 1;
+  return {
+    args: [hits, time, clock],
+    style: {
+      params: ['__tsprof_h', '__tsprof_T', '__tsprof_c'],
+      open: (f, outermost) => ` let ${f}l = ${none}, ${f}t = __tsprof_c[${clockSlot}], ${f}n = 0;${outermost ? ` __tsprof_h[${none}]++;` : ''} try {`,
+      close: (f) => `} finally { __tsprof_T[${f}l] += (__tsprof_c[${clockSlot}] - ${f}t) | 0; }`,
+      expression: () => [`(__tsprof_h[${none}]++, `, ')'],
+      line: (f, line) => `(__tsprof_h[${line}]++, ${f}n = __tsprof_c[${clockSlot}], __tsprof_T[${f}l] += (${f}n - ${f}t) | 0, ${f}t = ${f}n, ${f}l = ${line});`,
+      hit: (line) => `__tsprof_h[${line}]++`,
+    },
+  };
+}
+
+/**
+ * Default %lprun: hits, and the current line of every active frame on a shared stack that a
+ * sampling thread reads (line-clock.ts). A frame's depth is the stack's depth at entry + 1; each
+ * probe sets the depth back to its own (so a frame resumed after an `await` repairs it) and writes
+ * its line's slot (`base + line`). `hits` has a last slot counting calls.
+ */
+export function stackProbes(hits: Float64Array, stack: Int32Array, base: number): Instrumentation {
+  const calls = hits.length - 1;
+  return {
+    args: [hits, stack],
+    style: {
+      params: ['__tsprof_h', '__tsprof_s'],
+      open: (f, outermost) => ` const ${f}d = __tsprof_s[0] + 1;${outermost ? ` __tsprof_h[${calls}]++;` : ''} try {`,
+      close: (f) => `} finally { __tsprof_s[0] = ${f}d - 1; }`,
+      expression: () => [`(__tsprof_h[${calls}]++, `, ')'],
+      line: (f, line) => `(__tsprof_h[${line}]++, __tsprof_s[0] = ${f}d, __tsprof_s[${f}d] = ${base + line});`,
+      hit: (line) => `__tsprof_h[${line}]++`,
+    },
+  };
+}

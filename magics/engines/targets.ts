@@ -227,11 +227,16 @@ function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
     const factory = vm.runInThisContext(instrumentScript(script, instrumentation.style).code, { filename: t.freshUrl }) as (...args: unknown[]) => Function;
     return factory(...instrumentation.args);
   } catch (e) {
-    const message = (e as Error).message;
-    const text = t.js.slice(t.startOffset, t.endOffset);
-    if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) throw new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods`);
-    throw new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
+    throw recompileError(t, e);
   }
+}
+
+/** Why a copy of `t` did not compile, in the user's terms: a method using `super` or `#private` needs its class. */
+export function recompileError(t: Target, e: unknown): UsageError {
+  const message = (e as Error).message;
+  const text = t.js.slice(t.startOffset, t.endOffset);
+  if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods`);
+  return new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
 }
 
 /** Point the user's binding at `value`: assignment, or a REPL redeclaration for a const. */

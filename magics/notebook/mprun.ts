@@ -16,7 +16,8 @@ import { htmlTable } from '../render/html.js';
 import { recorderProbes, type Recorder } from '../engines/probes.js';
 import { collectGarbage } from '../engines/v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
-import { activate, deactivate, resolveTarget, type Target } from '../engines/targets.js';
+import { rebind, resolveTarget, type Target } from '../engines/targets.js';
+import { keptCopy } from '../engines/line-profile.js';
 import { displayFile } from '../engines/v8/sources.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
@@ -111,6 +112,18 @@ export class MemRecorder implements Recorder<MemFrame> {
     this.measuring[this.none] = 0;
     this.m = this.measuring;
     this.h = this.hits;
+  }
+
+  /** Back to a fresh recorder's state, for another run of a kept instrumented copy (same arrays: the probes hold them). */
+  reset(): void {
+    for (const a of [this.hits, this.net, this.freed, this.peak]) a.fill(0);
+    this.measured.fill(0);
+    this.allocates.fill(0);
+    this.measuring.fill(1);
+    this.measuring[this.none] = 0;
+    this.calls = 0;
+    this.entry = 0;
+    this.logged = 0;
   }
 
   e(): MemFrame {
@@ -283,16 +296,23 @@ function formatHtml(f: MemFunction): string {
 }
 
 async function profileMemory(ctx: MagicContext, targets: Target[], statement: () => Promise<unknown>, measureAll: boolean): Promise<{ functions: MemFunction[]; gcMatched: boolean }> {
-  const recorders = targets.map((t) => new MemRecorder(t.lastLine + 1, measureAll));
+  // The instrumented copy is kept between runs (line-profile.ts): a second %mprun of a function
+  // runs code V8 has already optimized instead of starting in the interpreter.
+  const kept = targets.map((t) => keptCopy(t, `mprun ${measureAll}`, () => {
+    const rec = new MemRecorder(t.lastLine + 1, measureAll);
+    return { instrumentation: recorderProbes(rec, true), state: rec };
+  }));
+  const recorders = kept.map((c) => c.state);
+  for (const r of recorders) r.reset();
   // Two full GCs first: ArrayBuffers freed earlier are swept (and uncounted from external memory)
   // concurrently, which would read as negative allocation on whatever line is running.
   collectGarbage();
   let watched: Awaited<ReturnType<typeof watchGcs>>;
   try {
-    for (const [i, t] of targets.entries()) await activate(ctx, t, recorderProbes(recorders[i], true));
+    for (const [i, t] of targets.entries()) await rebind(ctx, t.expr, kept[i].fn);
     watched = await watchGcs(statement);
   } finally {
-    for (const t of targets) await deactivate(ctx, t);
+    for (const t of targets) await rebind(ctx, t.expr, t.original);
   }
   const functions = targets.map((t, i) => {
     recorders[i].attributeGcs(watched.gcs);

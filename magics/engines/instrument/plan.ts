@@ -268,7 +268,8 @@ export class Planner {
     }
     if (!target?.renamed) return;
     if (label) this.replaces.push({ start: label.start, end: label.end, text: target.renamed });
-    else this.open(s.start + 'break'.length, ` ${target.renamed}`);
+    // Right after `break`: before any brace closing there too (`if (x) break` gets braces ending at the same offset).
+    else this.close(s.start + 'break'.length, ` ${target.renamed}`);
   }
 
   /** Functions and classes inside an expression (or a simple statement) get their own probes. */
