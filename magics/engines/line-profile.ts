@@ -19,7 +19,7 @@ import { CLOCK_PER_MS, CLOCK_SLOT, STALL_SLOT, clockArray, sampleStack, withCloc
 import { userProfile, type UserProfile } from './v8/calltree.js';
 import { withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import { hitsPerLine } from './v8/lines.js';
-import { activate, counterSlots, deactivate, freshScript, inTarget, measuredCoverage, rebind, recompileError, type Target } from './targets.js';
+import { activate, counterSlots, deactivate, freshScript, inTarget, measuredCoverage, bindCopy, unbindCopy, recompileError, type Target } from './targets.js';
 import type { ScriptCoverage } from './v8/inspector.js';
 import { displayFile } from './v8/sources.js';
 import { EngineUsageError, type EngineHost } from './host.js';
@@ -138,8 +138,12 @@ function copyOf(t: Target, mode: 'exact' | 'sampled'): Copy {
 export async function runBound(ctx: EngineHost, targets: Target[], fns: Function[], statement: () => Promise<unknown>): Promise<{ error?: unknown; wall: number }> {
   let error: unknown;
   let wall = 0;
+  const bound: Target[] = [];
   try {
-    for (const [i, t] of targets.entries()) await rebind(ctx, t.expr, fns[i]);
+    for (const [i, t] of targets.entries()) {
+      await bindCopy(ctx, t, fns[i]);
+      bound.push(t);
+    }
     const t0 = performance.now();
     try {
       await statement();
@@ -148,7 +152,7 @@ export async function runBound(ctx: EngineHost, targets: Target[], fns: Function
     }
     wall = (performance.now() - t0) / 1e3;
   } finally {
-    for (const t of targets) await rebind(ctx, t.expr, t.original);
+    for (const t of bound) await unbindCopy(ctx, t);
   }
   return { error, wall };
 }

@@ -152,9 +152,7 @@ export function counterSlots(t: Target): number {
 export async function activate(ctx: EngineHost, t: Target, instrumentation?: Instrumentation): Promise<void> {
   if (t.kind === 'cell') {
     t.fresh = compileFresh(t, instrumentation);
-    const member = memberOf(t.expr);
-    if (member) t.ownBefore = (await ctx.runCode(`Object.prototype.hasOwnProperty.call((${member.holder}), ${member.key})`)) === true;
-    await rebind(ctx, t.expr, t.fresh);
+    await bindCopy(ctx, t, t.fresh);
     return;
   }
   // Measured: LiveEdit reports success for a version with statement probes but leaves the live
@@ -174,11 +172,8 @@ export async function activate(ctx: EngineHost, t: Target, instrumentation?: Ins
 
 /** Put the original back (into the newest copy of the script, where the function now lives). */
 export async function deactivate(ctx: EngineHost, t: Target): Promise<void> {
-  if (t.kind === 'cell') {
-    const member = memberOf(t.expr);
-    if (member && t.ownBefore === false) await ctx.runCode(`delete (${member.holder})[${member.key}]`);
-    else await rebind(ctx, t.expr, t.original);
-  } else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
+  if (t.kind === 'cell') await unbindCopy(ctx, t);
+  else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
 }
 
 
@@ -237,6 +232,20 @@ export function recompileError(t: Target, e: unknown): UsageError {
   const text = t.js.slice(t.startOffset, t.endOffset);
   if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods`);
   return new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
+}
+
+/** Point `t`'s binding at a copy, noting whether a member was the holder's own (`sq.area` is inherited). */
+export async function bindCopy(ctx: EngineHost, t: Target, copy: Function): Promise<void> {
+  const member = memberOf(t.expr);
+  if (member) t.ownBefore = (await ctx.runCode(`Object.prototype.hasOwnProperty.call((${member.holder}), ${member.key})`)) === true;
+  await rebind(ctx, t.expr, copy);
+}
+
+/** Undo bindCopy: the original back, or no own property where there was none. */
+export async function unbindCopy(ctx: EngineHost, t: Target): Promise<void> {
+  const member = memberOf(t.expr);
+  if (member && t.ownBefore === false) await ctx.runCode(`delete (${member.holder})[${member.key}]`);
+  else await rebind(ctx, t.expr, t.original);
 }
 
 /** Point the user's binding at `value`: assignment, or a REPL redeclaration for a const. */
