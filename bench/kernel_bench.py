@@ -22,6 +22,7 @@ import platform
 import shutil
 import signal
 import subprocess
+import statistics
 import sys
 import tempfile
 import time
@@ -386,6 +387,26 @@ def ratio_cell(peer: str, key: str, r: float | None) -> str:
     return f"{r:.2f}×{mark}"
 
 
+def median_summary(ss: list[dict[str, Any]]) -> dict[str, Any]:
+    """Numbers: median over rounds (None if any round has none); the rest from the last round."""
+    out = dict(ss[-1])
+    for k, v in ss[-1].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            xs = [s.get(k) for s in ss]
+            out[k] = statistics.median(xs) if all(isinstance(x, (int, float)) for x in xs) else None
+    return out
+
+
+def median_ratios(rs: list[dict[str, dict[str, float | None]]]) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    for peer in rs[-1]:
+        out[peer] = {}
+        for key in rs[-1][peer]:
+            xs = [r[peer][key] for r in rs]
+            out[peer][key] = statistics.median(xs) if all(x is not None for x in xs) else None  # type: ignore[type-var]
+    return out
+
+
 def ratios(summ: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
     out: dict[str, dict[str, float | None]] = {}
     ts = summ.get("tsprof", {})
@@ -445,6 +466,10 @@ def main() -> None:
     ap.add_argument("--no-build", action="store_true",
                     help="do not run `npx tsc -p .` before probing tsprof")
     ap.add_argument("--out", default=RESULTS)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="probe every kernel this many times, the order reversed each round; "
+                         "figures are medians over rounds, ratios medians of each round's ratios "
+                         "(side by side: load on a shared machine falls on both)")
     a = ap.parse_args()
     names = [n.strip() for n in a.kernels.split(",") if n.strip()]
     specs = kernel_specs()
@@ -471,20 +496,28 @@ def main() -> None:
               + (f" ({b.get('ts_errors')} TS errors; tsc still emits)" if b.get("ts_errors") else "")
               + (f" {b.get('error')}" if b.get("error") else ""), flush=True)
 
-    results: dict[str, Any] = {}
-    for n in names:
-        print(f"probing {n} ...", flush=True)
-        t0 = time.monotonic()
-        r = run_probe(n, dict(specs[n]))
-        results[n] = r
-        msg = f"  {n}: {time.monotonic() - t0:.1f} s"
-        if r.get("error"):
-            msg += f" — {r['error']}"
-        print(msg, flush=True)
+    rounds: list[dict[str, Any]] = []
+    for rnd in range(max(1, a.rounds)):
+        order = names if rnd % 2 == 0 else list(reversed(names))
+        results: dict[str, Any] = {}
+        for n in order:
+            print(f"probing {n} (round {rnd + 1}/{a.rounds}) ...", flush=True)
+            t0 = time.monotonic()
+            r = run_probe(n, dict(specs[n]))
+            results[n] = r
+            msg = f"  {n}: {time.monotonic() - t0:.1f} s"
+            if r.get("error"):
+                msg += f" — {r['error']}"
+            print(msg, flush=True)
+        rounds.append(results)
 
     meta["loadavg_at_end"] = os.getloadavg()
-    summ = {n: summarize(results[n]) for n in names}
-    rat = ratios(summ)
+    per_round = [{n: summarize(rs[n]) for n in names} for rs in rounds]
+    summ = {n: median_summary([pr[n] for pr in per_round]) for n in names}
+    rat = median_ratios([ratios(pr) for pr in per_round])
+    results = rounds[-1]
+    meta["rounds"] = len(rounds)
+    meta["per_round_ratios"] = [ratios(pr) for pr in per_round]
     text = render(names, summ, rat)
     print()
     la0, la1 = meta["machine"]["loadavg_at_start"][0], meta["loadavg_at_end"][0]
