@@ -106,7 +106,12 @@ export class Planner {
   }
 
   private list(stmts: Node[], frame: string | undefined, prevLine: number): void {
-    for (const s of stmts) prevLine = this.statement(s, frame, prevLine, []);
+    for (const s of stmts) {
+      const last = this.statement(s, frame, prevLine, []);
+      // A compound statement all on one line (`if (x) y = 1; z = 2`): what follows on it is counted.
+      const line = this.src.line(s.start);
+      prevLine = last === -1 && s.type !== 'BlockStatement' && this.src.line(s.end - 1) === line ? line : last;
+    }
   }
 
   /** A statement where one statement must stay one (branch, loop body): braces if it gets probes. */
@@ -268,7 +273,7 @@ export class Planner {
     }
     if (!target?.renamed) return;
     if (label) this.replaces.push({ start: label.start, end: label.end, text: target.renamed });
-    else this.open(s.start + 'break'.length, ` ${target.renamed}`);
+    else this.replaces.push({ start: s.start, end: s.start + 'break'.length, text: `break ${target.renamed}` });
   }
 
   /** Functions and classes inside an expression (or a simple statement) get their own probes. */
