@@ -76,7 +76,16 @@ export class Planner {
     const body = fn.body as Node;
     const saved = this.breakables;
     this.breakables = [];
-    if (body.type !== 'BlockStatement') {
+    if (body.type !== 'BlockStatement' && outermost && !this.style.expression) {
+      // The profiled function is an arrow with an expression body and the probes need a frame
+      // (%lprun -x, %mprun): give it a block body on the same lines, `=> {…; return (x * x) …}`.
+      const arrow = this.src.find('=>', fn.start, body.start)!;
+      const frame = `__tsp${++this.frames}`;
+      const line = this.src.line(body.start);
+      this.open(arrow.end, ` {;${this.style.open(frame, true)};${this.probe([line], frame)}; return (`);
+      this.close(fn.end, `)${this.style.close(frame)}}`);
+      this.expression(body, frame);
+    } else if (body.type !== 'BlockStatement') {
       const wrap = outermost ? this.style.expression?.() : undefined;
       if (wrap) {
         this.open(body.start, wrap[0]);
