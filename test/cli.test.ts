@@ -3,6 +3,7 @@
 // line of the primes program, bytes a leaky function allocates, exit codes and streams kept.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +20,36 @@ function fibCalls(n: number): number {
   return 2 * b - 1
 }
 
+/** fib.ts in Python: the same recursions, for cProfile. */
+const FIB_TWIN = `
+import sys
+def fib(n):
+    return 1 if n <= 2 else fib(n - 1) + fib(n - 2)
+memo = {}
+def fib_memo(n):
+    if n <= 2:
+        return 1
+    if n in memo:
+        return memo[n]
+    value = fib_memo(n - 1) + fib_memo(n - 2)
+    memo[n] = value
+    return value
+n = int(sys.argv[1])
+fib(n)
+fib_memo(n)
+`
+
+/** cProfile's ncalls column of each function of a Python script, as printed; undefined without python3. */
+function cProfileCalls(source: string, n: number): Map<string, string> | undefined {
+  const file = join(dir, 'twin.py')
+  writeFileSync(file, source)
+  const r = spawnSync('python3', ['-m', 'cProfile', file, String(n)], { encoding: 'utf8' })
+  if (r.status !== 0) return undefined
+  const calls = new Map<string, string>()
+  for (const m of r.stdout.matchAll(/^\s*(\d+(?:\/\d+)?)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+twin\.py:\d+\((\w+)\)$/gm)) calls.set(m[2], m[1])
+  return calls
+}
+
 test('tsprof prun: the script runs as node runs it, then the pstats table with exact calls', async () => {
   const r = await tsprof(['prun', '-s', 'calls', example('fib.ts'), '25'])
   assert.equal(r.code, 0, r.stderr)
@@ -26,13 +57,22 @@ test('tsprof prun: the script runs as node runs it, then the pstats table with e
   const rows = pstatsRows(r.stdout)
   const fib = rows.find((x) => /fib\.ts:6\(fib\)$/.test(x.label))
   assert.ok(fib, r.stdout)
-  assert.equal(fib.ncalls, fibCalls(25))
-  assert.equal(rows.find((x) => /\(fibMemo\)$/.test(x.label))?.ncalls, 2 * 25 - 3)
-  assert.equal(rows.find((x) => /fib\.ts:1\(<module>\)$/.test(x.label))?.ncalls, 1)
-  // The header's count is the sum of the rows' (every function that ran, sampled or not).
-  const header = /(\d+) function calls in ([\d.]+) seconds/.exec(r.stdout)
-  assert.ok(header)
+  // cProfile's `total/primitive`: every call but the first is fib calling itself.
+  assert.equal(fib.ncallsText, `${fibCalls(25)}/1`)
+  const memo = rows.find((x) => /\(fibMemo\)$/.test(x.label))
+  assert.equal(memo?.ncallsText, `${2 * 25 - 3}/1`)
+  assert.equal(rows.find((x) => /fib\.ts:1\(<module>\)$/.test(x.label))?.ncallsText, '1')
+  // The header's counts are the sums of the rows' (every function that ran, sampled or not).
+  const header = /(\d+) function calls \((\d+) primitive calls\) in ([\d.]+) seconds/.exec(r.stdout)
+  assert.ok(header, r.stdout)
   assert.equal(Number(header[1]), rows.reduce((a, x) => a + (x.ncalls ?? 0), 0))
+  assert.equal(Number(header[2]), rows.reduce((a, x) => a + (x.pcalls ?? 0), 0))
+  // The peer: cProfile on the Python twin of fib.ts prints the same ncalls for both functions.
+  const twin = cProfileCalls(FIB_TWIN, 25)
+  if (twin) {
+    assert.equal(fib.ncallsText, twin.get('fib'))
+    assert.equal(memo?.ncallsText, twin.get('fib_memo'))
+  }
   assert.match(r.stdout, /Ordered by: call count/)
   assert.ok(!/tsprof|sucrase|acorn/.test(rows.map((x) => x.label).join('\n')), 'no frame of tsprof or its dependencies')
 })

@@ -17,6 +17,9 @@ import type { Target } from '../engines/targets.js';
 import { countedHits, lineTimes, lprunText, sampledLines, timedLines, TIMER_UNIT, unsampledNote, type FunctionLines } from '../notebook/lprun.js';
 import { formatText, GC_UNMATCHED, memoryLines, type MemFunction } from '../notebook/mprun.js';
 import type { Capture } from './runner/config.js';
+import type { CountedMeta } from './runner/transform.js';
+import { addCounterCounts, callHeader } from '../engines/call-profile.js';
+import type { CountedFunction } from '../engines/call-counts.js';
 import type { ProbedFunction } from './runner/inplace.js';
 
 export interface TimingPlan {
@@ -44,6 +47,11 @@ const SCRIPT_STACKS = { isStart: isScriptFrame, exclude: (f: CallFrame): boolean
 
 /** pstats' sort keys and restrictions, checked before a script runs; line_profiler's timer unit. */
 export { limitRows, sortRows, TIMER_UNIT };
+
+/** The counters' readings joined to the functions the loader counted (offsets in the JavaScript V8 ran). */
+export function countedFunctions(calls: Capture['calls'], meta: ReadonlyMap<string, CountedMeta[]>): CountedFunction[] {
+  return (calls ?? []).flatMap(({ url, calls: c, self }) => (meta.get(url) ?? []).filter((f) => (c[f.slot] ?? 0) > 0).map((f) => ({ ...f, url, calls: c[f.slot], selfCalls: Math.min(c[f.slot], self[f.slot] ?? 0) })));
+}
 
 /** The script's stacks of a CPU profile from the runner. */
 export function scriptTree(profile: CpuProfile, intervalUs: number): UserProfile {
@@ -75,17 +83,21 @@ export function sourceIndex(sources: ReadonlyMap<string, string>): SourceIndex {
  * the run counted them. MERGE(prun branch): the same steps as %prun's run() — replace with the
  * prun engine's analysis of a (profile, counts) pair once it exists.
  */
-export function callProfile(profile: CpuProfile, intervalUs: number, wall: number, coverage: ScriptCoverage[] | undefined, sources: ReadonlyMap<string, string>, sortKeys: string[], limits: string[]): CallProfile {
+export function callProfile(profile: CpuProfile, intervalUs: number, wall: number, coverage: ScriptCoverage[] | undefined, sources: ReadonlyMap<string, string>, sortKeys: string[], limits: string[], counted: CountedFunction[] = []): CallProfile {
   const tree = userProfile(profile, intervalUs, SCRIPT_STACKS);
   const stats = functionStats(tree);
   if (coverage) addCallCounts(stats, coverage, sourceIndex(sources), PACKAGE_DIST_URL);
+  // %prun's counters (calls, and self calls for cProfile's `total/primitive`) where the loader compiled them in.
+  const starts = new Map<string, number[]>();
+  addCounterCounts(stats, counted, (url) => {
+    if (!starts.has(url) && sources.has(url)) starts.set(url, lineStarts(sources.get(url)!));
+    return starts.get(url);
+  });
   const all = [...stats.values()];
   const { rows: sorted, orderedBy } = sortRows(all, sortKeys);
   const rows = limitRows(sorted, limits);
-  const exactCounts = coverage !== undefined;
-  const header = exactCounts
-    ? `${all.reduce((a, r) => a + (r.ncalls ?? 0), 0)} function calls in ${wall.toFixed(3)} seconds`
-    : `${tree.sampleCount} samples every ${intervalUs} µs (${(tree.sampled / 1e3).toFixed(1)} ms sampled) in ${wall.toFixed(3)} seconds`;
+  const exactCounts = coverage !== undefined || counted.length > 0;
+  const header = callHeader(all, wall, exactCounts, tree, [intervalUs]);
   const restricted = rows.length < sorted.length ? `List reduced from ${sorted.length} to ${rows.length} due to restriction <${limits.map((l) => JSON.stringify(l)).join(', ')}>` : undefined;
   return { sorted, rows, header, orderedBy, text: pstatsText(rows, header, orderedBy, restricted), tree, cpuprofile: toCpuProfile(tree, profile), exactCounts, wallSeconds: wall };
 }

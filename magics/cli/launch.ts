@@ -36,6 +36,8 @@ export interface Launched {
   capture?: Capture;
   /** The JavaScript V8 ran for each file the loader transformed (TypeScript, instrumented), by URL. */
   sources: Map<string, string>;
+  /** prun's counted functions of each counted file, by URL (offsets in `sources`). */
+  counted: Map<string, NonNullable<SourceRecord['counted']>>;
   /** The exit status tsprof should end with: the script's, 128 + N for a signal (as a shell reports it). */
   status: number;
 }
@@ -82,14 +84,16 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     });
     const capture = existsSync(config.out) ? (JSON.parse(readFileSync(config.out, 'utf8')) as Capture) : undefined;
     const sources = new Map<string, string>();
+    const counted = new Map<string, NonNullable<SourceRecord['counted']>>();
     for (const f of readdirSync(sourcesDir).sort()) {
       const r = JSON.parse(readFileSync(join(sourcesDir, f), 'utf8')) as SourceRecord;
       sources.set(r.url, r.js);
+      if (r.counted) counted.set(r.url, r.counted);
     }
     // The runner may have ended the process itself (SIGKILL) after writing the profile for a signal.
     const endedBy = capture && capture.reason !== 'exit' ? capture.reason : signal;
     const status = endedBy ? 128 + (constants.signals[endedBy] ?? 0) : code ?? 1;
-    return { code: endedBy ? null : code, signal: endedBy, capture, sources, status };
+    return { code: endedBy ? null : code, signal: endedBy, capture, sources, counted, status };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

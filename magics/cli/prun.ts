@@ -4,7 +4,7 @@
 // for DevTools, speedscope, KCachegrind or pprof.
 import { DEFAULT_INTERVAL_US } from '../engines/v8/cpu.js';
 import { listOpt, numberOpt, stringOpt, type CliOption } from './argv.js';
-import { callProfile, limitRows, sortRows } from './engines.js';
+import { callProfile, countedFunctions, limitRows, sortRows } from './engines.js';
 import { exportFormatsHelp, writeExports, callTreeExport } from './exports.js';
 import { commandLine, launch, noCapture } from './launch.js';
 import type { Tool } from './tool.js';
@@ -16,7 +16,7 @@ const OPTIONS: CliOption[] = [
   { long: 'format', value: true, metavar: 'FORMAT', help: 'format of the -o files whose name does not say it: cpuprofile, callgrind, pprof, speedscope, text' },
   { short: 'q', long: 'quiet', help: 'print no table (with -o), and no progress line' },
   { short: 'i', long: 'interval', value: true, metavar: 'US', help: `sampling interval in microseconds (default ${DEFAULT_INTERVAL_US}, as %prun; V8's floor is about 80)` },
-  { long: 'no-calls', help: 'sampling only: no exact call counts (V8 block coverage costs 1.1–2× on call-heavy code)' },
+  { long: 'no-calls', help: 'sampling only: no exact call counts (no counters, no V8 block coverage, which costs 1.1–2× on call-heavy code)' },
 ];
 
 export const prunTool: Tool = {
@@ -28,8 +28,9 @@ export const prunTool: Tool = {
 stripped with every line kept), its own arguments, stdin, environment and exit status (128+N when a
 signal ended it). Its profile is printed when it ends, however it ends: returning, process.exit(), an
 uncaught error, or Ctrl-C. Times are sampled every -i µs (tottime: on top of the stack; cumtime:
-anywhere on it); ncalls are V8's exact counts of every call, by block coverage that runs from the
-start. Rows are the script's functions and its packages'; Node's internals and idle time are left
+anywhere on it); ncalls are exact: %prun's counters, compiled into the script's own functions as
+they load, give calls and primitive calls (cProfile's 242785/1 for a recursion), and V8's block
+coverage, running from the start, counts the rest (module bodies, packages). Rows are the script's functions and its packages'; Node's internals and idle time are left
 out. Worker threads and cluster workers run but are not profiled (profile the worker script itself).`,
   async run({ opts, rest }) {
     const intervalUs = numberOpt(opts, 'interval', 'tsprof prun', { min: 1, integer: true, flag: '-i' }) ?? DEFAULT_INTERVAL_US;
@@ -42,13 +43,13 @@ out. Worker threads and cluster workers run but are not profiled (profile the wo
     limitRows([], limits);
     const exports = writeExports.plan(outputs, format, 'prun');
     const [script, ...args] = rest;
-    const run = await launch({ command: 'tsprof prun', script, args, quiet: Boolean(opts.quiet), config: { intervalUs, coverage: !opts['no-calls'], transform: { names: [], marked: false } }, describe: () => `sampling every ${intervalUs} µs` });
+    const run = await launch({ command: 'tsprof prun', script, args, quiet: Boolean(opts.quiet), config: { intervalUs, coverage: !opts['no-calls'], transform: { names: [], marked: false, countCalls: !opts['no-calls'] } }, describe: () => `sampling every ${intervalUs} µs` });
     const c = run.capture;
     if (!c?.profile) {
       process.stderr.write(`${noCapture('tsprof prun', run)}\n`);
       return run.status;
     }
-    const p = callProfile(c.profile, c.intervalUs, c.wall, c.coverage, run.sources, sortKeys.length ? sortKeys : ['time'], limits);
+    const p = callProfile(c.profile, c.intervalUs, c.wall, c.coverage, run.sources, sortKeys.length ? sortKeys : ['time'], limits, countedFunctions(c.calls, run.counted));
     const notes = c.notes.map((n) => `*** ${n}\n`).join('');
     if (!opts.quiet || !outputs.length) process.stdout.write(notes + p.text);
     writeExports.write(exports, callTreeExport(p, commandLine(script, args), 'tsprof prun'), (file, what) => process.stderr.write(`*** Profile written to ${file} (${what})\n`));

@@ -36,6 +36,10 @@ export function tsprof(args: string[], opts: { input?: string; cwd?: string; env
 
 export interface PstatsRow {
   ncalls?: number
+  /** Primitive calls (not from the function itself): the part after the `/`, else ncalls. */
+  pcalls?: number
+  /** The column as printed: `150049/1`, `5` or `-`. */
+  ncallsText: string
   tottime: number
   cumtime: number
   label: string
@@ -45,8 +49,11 @@ export interface PstatsRow {
 export function pstatsRows(text: string): PstatsRow[] {
   const rows: PstatsRow[] = []
   for (const line of text.split('\n')) {
-    const m = /^\s+(-|\d+)\s+([\d.]+)\s+([\d.]+|-)\s+([\d.]+)\s+([\d.]+|-)\s+(\S.*)$/.exec(line)
-    if (m) rows.push({ ncalls: m[1] === '-' ? undefined : Number(m[1]), tottime: Number(m[2]), cumtime: Number(m[4]), label: m[6] })
+    const m = /^\s+(-|\d+(?:\/\d+)?)\s+([\d.]+)\s+([\d.]+|-)\s+([\d.]+)\s+([\d.]+|-)\s+(\S.*)$/.exec(line)
+    if (!m) continue
+    // pstats' `total/primitive` for a recursive function; a lone count is both.
+    const [total, primitive] = m[1] === '-' ? [undefined, undefined] : m[1].split('/').map(Number)
+    rows.push({ ncalls: total, pcalls: primitive ?? total, ncallsText: m[1], tottime: Number(m[2]), cumtime: Number(m[4]), label: m[6] })
   }
   return rows
 }

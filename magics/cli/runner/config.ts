@@ -2,7 +2,7 @@
 // variable, removed before the script starts), and what the runner hands back (one JSON file).
 import type { CpuProfile, ScriptCoverage } from '../../engines/v8/inspector.js';
 import type { ProbedFunction } from './inplace.js';
-import type { TransformConfig } from './transform.js';
+import type { CountedMeta, TransformConfig } from './transform.js';
 
 export const CONFIG_ENV = 'TSPROF_RUNNER';
 /** Kept in the environment (unlike the recorder's config) so the script's workers load TypeScript too. */
@@ -43,6 +43,8 @@ export interface Capture {
   profile?: CpuProfile;
   intervalUs: number;
   coverage?: ScriptCoverage[];
+  /** prun's call counters, by module URL: calls and self calls per slot. */
+  calls?: Array<{ url: string; calls: number[]; self: number[] }>;
   functions: Array<ProbedFunction & { record?: FunctionRecord }>;
   /** Things the user should know (a function that could not be measured, data lost to a signal). */
   notes: string[];
@@ -52,4 +54,6 @@ export interface Capture {
 export interface SourceRecord {
   url: string;
   js: string;
+  /** prun's counted functions in `js`. */
+  counted?: CountedMeta[];
 }

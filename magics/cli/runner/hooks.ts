@@ -94,9 +94,9 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
   }
 }
 
-function keepSource(url: string, js: string): void {
+function keepSource(url: string, js: string, counted?: SourceRecord['counted']): void {
   if (!data.sourcesDir) return;
-  writeFileSync(join(data.sourcesDir, `${process.pid}-esm-${++written}.json`), JSON.stringify({ url, js } satisfies SourceRecord));
+  writeFileSync(join(data.sourcesDir, `${process.pid}-esm-${++written}.json`), JSON.stringify({ url, js, counted } satisfies SourceRecord));
 }
 
 function warnSkipped(skipped: Array<{ name: string; reason: string }>): void {
@@ -112,15 +112,15 @@ export async function load(url: string, context: LoadContext, next: NextLoad): P
     if (format === 'commonjs') return { format, shortCircuit: true };
     const out = transformSource(source, url, file, true, format, data.transform);
     warnSkipped(out.skipped);
-    keepSource(url, out.code);
+    keepSource(url, out.code, out.counted);
     return { format, source: out.code, shortCircuit: true };
   }
   const loaded = await next(url, context);
-  if (!data.transform.probes || loaded.format !== 'module' || !isUserFile(url) || loaded.source === undefined) return loaded;
+  if ((!data.transform.probes && !data.transform.countCalls) || loaded.format !== 'module' || !isUserFile(url) || loaded.source === undefined) return loaded;
   const source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
   const out = transformSource(source, url, fileURLToPath(url), false, 'module', data.transform);
   if (out.code === source) return loaded;
   warnSkipped(out.skipped);
-  keepSource(url, out.code);
+  keepSource(url, out.code, out.counted);
   return { ...loaded, source: out.code };
 }

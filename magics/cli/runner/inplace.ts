@@ -106,7 +106,7 @@ export function instrumentModule(js: string, url: string, targets: FoundFunction
 }
 
 /** Where the prologue goes without moving a line: after a `#!` line and any directives ('use strict'). */
-function prologueOffset(js: string): number {
+export function prologueOffset(js: string): number {
   let at = js.startsWith('#!') ? js.indexOf('\n') + 1 : 0;
   for (;;) {
     const m = /^[ \t]*(['"])use [\w ]+\1;?/.exec(js.slice(at));

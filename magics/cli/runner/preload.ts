@@ -58,6 +58,7 @@ async function record(config: RunnerConfig): Promise<void> {
   });
   // Never what keeps the script's process alive (a 'message' listener would).
   worker.unref();
+  registry.onCalls = (url, [calls, self]) => worker.postMessage({ type: 'calls', url, calls, self } satisfies MainMessage);
   // Counters in shared memory are handed to the recorder thread as they are made.
   const probes = registry.probes.bind(registry);
   registry.probes = (meta) => {

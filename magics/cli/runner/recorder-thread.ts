@@ -23,6 +23,7 @@ interface Data {
 
 export type MainMessage =
   | { type: 'counters'; key: string; counters: Float64Array; meta: Capture['functions'][number] }
+  | { type: 'calls'; url: string; calls: Float64Array; self: Float64Array }
   | { type: 'dump'; reason: Capture['reason']; exitCode?: number; functions: Capture['functions']; notes: string[] };
 
 const { config, control, started, pid } = workerData as Data;
@@ -68,7 +69,8 @@ async function dump(reason: Capture['reason'], exitCode: number | undefined, fun
     const c = counters.get(f.key);
     if (c && !f.record) f.record = { probes: 'count', hits: Array.from(c) };
   }
-  const capture: Capture = { version: 1, reason, exitCode, wall, pid, profile, intervalUs: config.intervalUs, coverage, functions, notes };
+  const calls = [...callCounters].map(([url, [c, s]]) => ({ url, calls: Array.from(c), self: Array.from(s) }));
+  const capture: Capture = { version: 1, reason, exitCode, wall, pid, profile, intervalUs: config.intervalUs, coverage, calls: calls.length ? calls : undefined, functions, notes };
   writeFileSync(`${config.out}.tmp`, JSON.stringify(capture));
   renameSync(`${config.out}.tmp`, config.out);
   // A session still connected when the main thread exits makes Node wait for "the debugger to disconnect".
@@ -81,11 +83,15 @@ function finished(): void {
 }
 
 const known = new Map<string, Capture['functions'][number]>();
+/** prun's call counters by module URL (shared memory). */
+const callCounters = new Map<string, [Float64Array, Float64Array]>();
 
 port.on('message', (m: MainMessage) => {
   if (m.type === 'counters') {
     counters.set(m.key, m.counters);
     known.set(m.key, m.meta);
+  } else if (m.type === 'calls') {
+    callCounters.set(m.url, [m.calls, m.self]);
   } else if (m.type === 'dump') {
     dump(m.reason, m.exitCode, m.functions, m.notes).catch((e: unknown) => process.stderr.write(`tsprof: could not write the profile: ${(e as Error).message}\n`)).finally(finished);
   }

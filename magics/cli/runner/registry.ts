@@ -64,6 +64,21 @@ export class ProbeRegistry {
     onMark?: (mark: CallMark) => void;
   } = {}) {}
 
+  /** prun's call counters of each module, in shared memory (the recorder thread reads them). */
+  readonly callCounters = new Map<string, [Float64Array, Float64Array]>();
+  /** Told of each module's counters as they are made. */
+  onCalls?: (url: string, counters: [Float64Array, Float64Array]) => void;
+
+  /** What a counted module's prologue calls: its calls and self-calls arrays, one slot per function. */
+  calls(url: string, slots: number): [Float64Array, Float64Array] {
+    const known = this.callCounters.get(url);
+    if (known && known[0].length === slots) return known;
+    const made: [Float64Array, Float64Array] = [new Float64Array(new SharedArrayBuffer(8 * slots)), new Float64Array(new SharedArrayBuffer(8 * slots))];
+    this.callCounters.set(url, made);
+    this.onCalls?.(url, made);
+    return made;
+  }
+
   /** What the prologue of a module calls, once per instrumented function. */
   probes(meta: ProbedFunction): unknown[] {
     const known = this.byKey.get(meta.key);

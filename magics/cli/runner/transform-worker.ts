@@ -3,7 +3,7 @@
 // them out of the script's CPU profile, call counts and heap: ES modules get the same from Node's
 // own loader thread (hooks.ts).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { transformSource, type TransformConfig } from './transform.js';
+import { transformSource, type CountedMeta, type TransformConfig } from './transform.js';
 
 export interface TransformRequest {
   source: string;
@@ -12,7 +12,7 @@ export interface TransformRequest {
   ts: boolean;
 }
 
-export type TransformReply = { code: string; skipped: Array<{ name: string; reason: string }> } | { error: string; syntax: boolean };
+export type TransformReply = { code: string; skipped: Array<{ name: string; reason: string }>; counted?: CountedMeta[] } | { error: string; syntax: boolean };
 
 const { config, port, flag } = workerData as { config: TransformConfig; port: MessagePort; flag: SharedArrayBuffer };
 const done = new Int32Array(flag);
@@ -21,7 +21,7 @@ port.on('message', (r: TransformRequest) => {
   let reply: TransformReply;
   try {
     const out = transformSource(r.source, r.url, r.filename, r.ts, 'commonjs', config);
-    reply = { code: out.code, skipped: out.skipped };
+    reply = { code: out.code, skipped: out.skipped, counted: out.counted };
   } catch (e) {
     reply = { error: (e as Error).message, syntax: e instanceof SyntaxError };
   }

@@ -5,7 +5,8 @@
 // hooks (hooks.ts, in the loader thread) and the CommonJS require hook (register.ts).
 import { transform } from 'sucrase';
 import { commentMarks, findFunctions, markedFunctions, stripProfileDecorators, type FoundFunction } from './functions.js';
-import { instrumentModule, type ProbedFunction, type ProbeKind } from './inplace.js';
+import { instrumentModule, prologueOffset, REGISTRY, type ProbedFunction, type ProbeKind } from './inplace.js';
+import { instrumentCounters } from '../../engines/call-counts.js';
 
 export interface TransformConfig {
   /** What probes the functions to measure get; undefined: none (prun, or a plain run). */
@@ -14,12 +15,25 @@ export interface TransformConfig {
   names: string[];
   /** Also the functions marked with `@profile` or `// @tsprof-profile`. */
   marked: boolean;
+  /** prun: %prun's call counters (calls and self calls) compiled into every function of the user's files. */
+  countCalls?: boolean;
+}
+
+/** A function with a call counter, at its offsets in the JavaScript V8 runs (the one kept in the sources). */
+export interface CountedMeta {
+  name: string;
+  start: number;
+  end: number;
+  line: number;
+  slot: number;
 }
 
 export interface Transformed {
   code: string;
   functions: ProbedFunction[];
   skipped: Array<{ name: string; reason: string }>;
+  /** prun's counted functions, when the module got counters. */
+  counted?: CountedMeta[];
 }
 
 export const TS_EXTENSIONS = /\.(ts|mts|cts)$/;
@@ -53,6 +67,7 @@ export function stripTypes(ts: string, filename: string, format: 'module' | 'com
 export function transformSource(source: string, url: string, filename: string, ts: boolean, format: 'module' | 'commonjs', config: TransformConfig): Transformed {
   const { source: undecorated, lines: decorated } = stripProfileDecorators(source);
   const js = ts ? stripTypes(undecorated, filename, format) : undecorated;
+  if (config.countCalls && !config.probes && isUserFile(url)) return countCalls(js, url, format);
   if (!config.probes || !isUserFile(url) || (!config.names.length && !config.marked)) return { code: js, functions: [], skipped: [] };
   let fns: FoundFunction[];
   try {
@@ -69,4 +84,25 @@ export function transformSource(source: string, url: string, filename: string, t
 /** A cheap look for ES module syntax (Node's own detection for files no package.json "type" decides). */
 export function looksLikeEsm(js: string): boolean {
   return /^\s*(import\s*[\w{*'"]|export\s+(\{|\*|default\b|const\b|let\b|var\b|function\b|async\b|class\b|type\b|interface\b|enum\b))/m.test(js) || /\bimport\.meta\b/.test(js);
+}
+
+/**
+ * %prun's counters (engines/call-counts.ts) compiled in at load time, as the notebook compiles them
+ * in with LiveEdit: the module's two counter arrays come from the runner's registry in a one-line
+ * prologue (no line moves). A module that does not parse is left uncounted.
+ */
+function countCalls(js: string, url: string, format: 'module' | 'commonjs'): Transformed {
+  let out: ReturnType<typeof instrumentCounters>;
+  try {
+    out = instrumentCounters(js, 0, { calls: '__tsprof_cc', self: '__tsprof_cs' }, format === 'module' ? 'module' : 'script');
+  } catch {
+    return { code: js, functions: [], skipped: [] };
+  }
+  if (!out.slots) return { code: js, functions: [], skipped: [] };
+  const at = prologueOffset(out.code);
+  const prologue = `var [__tsprof_cc, __tsprof_cs] = ${REGISTRY}.calls(${JSON.stringify(url)}, ${out.slots});`;
+  const code = out.code.slice(0, at) + prologue + out.code.slice(at);
+  const shift = (pos: number): number => (pos >= at ? pos + prologue.length : pos);
+  const counted = out.functions.map((f) => ({ name: f.name, line: f.line, slot: f.slot, start: shift(f.start), end: shift(f.end) }));
+  return { code, functions: [], skipped: [], counted };
 }
