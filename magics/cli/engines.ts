@@ -1,7 +1,6 @@
 // The command line's adapters onto the measuring engines: each function here is the one place a
-// CLI command calls an engine. They call the engines as they are on main today; when the engine
-// branches land (prun, lines, timeit: typed engine functions in magics/engines/), these are the
-// lines that change — the commands themselves do not.
+// CLI command calls an engine (magics/engines/) or a renderer (magics/render/); the commands
+// themselves never do.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EngineHost } from '../engines/host.js';
@@ -13,9 +12,10 @@ import { timeStatement as timeWithEngine, type Clock, type TimeitResult } from '
 import { warningText } from '../render/timing.js';
 import { lineStarts } from '../engines/v8/lines.js';
 import type { Target } from '../engines/targets.js';
-// MERGE(lines branch): the line tables move from the notebook's %lprun / %mprun into the line engines.
-import { countedHits, lineTimes, lprunText, sampledLines, timedLines, TIMER_UNIT, unsampledNote, type FunctionLines } from '../notebook/lprun.js';
-import { formatText, GC_UNMATCHED, memoryLines, type MemFunction } from '../notebook/mprun.js';
+import { countedHits, lineTimes, sampledLines, timedLines, TIMER_UNIT, type FunctionLines } from '../engines/line-profile.js';
+import { lprunText, unsampledNote } from '../render/line-table.js';
+import { memoryLines, type MemFunction } from '../engines/memory-lines.js';
+import { formatText, GC_UNMATCHED } from '../render/memory-lines.js';
 import type { Capture } from './runner/config.js';
 import type { CountedMeta } from './runner/transform.js';
 import { addCounterCounts, callHeader } from '../engines/call-profile.js';
@@ -79,9 +79,9 @@ export function sourceIndex(sources: ReadonlyMap<string, string>): SourceIndex {
 }
 
 /**
- * %prun's table from a script's run: the sampled call tree, with exact calls from V8's counts when
- * the run counted them. MERGE(prun branch): the same steps as %prun's run() — replace with the
- * prun engine's analysis of a (profile, counts) pair once it exists.
+ * %prun's table from a script's run: the sampled call tree, with exact calls from %prun's counters
+ * (compiled in by the loader: calls and primitive calls) and V8's coverage for the rest, joined and
+ * rendered by the same pstats and call-profile functions as %prun.
  */
 export function callProfile(profile: CpuProfile, intervalUs: number, wall: number, coverage: ScriptCoverage[] | undefined, sources: ReadonlyMap<string, string>, sortKeys: string[], limits: string[], counted: CountedFunction[] = []): CallProfile {
   const tree = userProfile(profile, intervalUs, SCRIPT_STACKS);
@@ -135,8 +135,8 @@ export interface LineProfile {
 
 /**
  * %lprun's tables from a script's run: exact hits from the probes' counters and time per line
- * sampled in the same run (or, with -x, the clock per line). MERGE(lines branch): the line engine's
- * analysis replaces the notebook functions used here.
+ * sampled in the same run (or, with -x, the clock per line). The line engine's
+ * functions and line_profiler's text renderer, as %lprun's.
  */
 export function lineProfile(c: Capture, sources: ReadonlyMap<string, string>, unit: number, hideUncalled: boolean): LineProfile {
   const tree = c.profile && userProfile(c.profile, c.intervalUs, SCRIPT_STACKS);
@@ -161,7 +161,7 @@ export interface MemoryProfile {
   text: string;
 }
 
-/** %mprun's tables from a script's run. MERGE(lines branch): as lineProfile. */
+/** %mprun's tables from a script's run: the memory engine's tables, memory_profiler's text renderer. */
 export function memoryProfile(c: Capture): MemoryProfile {
   let matched = true;
   const functions = c.functions.flatMap((f): MemFunction[] => {

@@ -11,8 +11,8 @@ import type { CpuProfile } from '../engines/v8/inspector.js';
 import { displayFile } from '../engines/v8/sources.js';
 import { CliUsageError } from './argv.js';
 import type { CallProfile } from './engines.js';
-import type { FunctionLines } from '../notebook/lprun.js';
-import type { MemFunction } from '../notebook/mprun.js';
+import type { FunctionLines } from '../engines/line-profile.js';
+import type { MemFunction } from '../engines/memory-lines.js';
 
 export type ExportFormat = 'cpuprofile' | 'callgrind' | 'pprof' | 'speedscope' | 'text';
 const FORMATS: ExportFormat[] = ['cpuprofile', 'callgrind', 'pprof', 'speedscope', 'text'];

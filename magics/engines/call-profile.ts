@@ -143,3 +143,43 @@ export function samplingNote(tree: UserProfile, intervals: number[], wall: numbe
   const share = wall > 0 ? Math.min(100, (tree.sampled / 1e6 / wall) * 100) : 0;
   return `Times from ${tree.sampleCount} sample${tree.sampleCount === 1 ? '' : 's'} (${how}), covering ${(tree.sampled / 1e3).toFixed(2)} ms of ${(wall * 1e3).toFixed(2)} ms (${share.toFixed(0)}%)`;
 }
+
+/** %prun's result: the rows, the user's part of the profile, the text as printed. */
+export class ProfileResult {
+  constructor(
+    readonly rows: FunctionStats[],
+    /** The user's part of the profile, DevTools format. */
+    readonly cpuprofile: CpuProfile,
+    readonly text: string,
+    readonly wall: number,
+    readonly sampleCount: number,
+    readonly intervalUs: number,
+    readonly exactCounts: boolean,
+    /** pstats' header line, as printed. */
+    readonly header = '',
+    /** The lines under the table: what the times rest on, what was not counted. */
+    readonly notes: string[] = [],
+    /** Sampling intervals in order (µs): fine, then coarse. */
+    readonly intervals: number[] = [intervalUs],
+  ) {}
+
+  /** Total calls and primitive calls, as in the header. */
+  get calls(): { total: number; primitive: number } {
+    let total = 0;
+    let primitive = 0;
+    for (const r of this.rows) {
+      total += r.ncalls ?? 0;
+      primitive += r.pcalls ?? r.ncalls ?? 0;
+    }
+    return { total, primitive };
+  }
+
+  /** Row of the first function with this name. */
+  get(name: string): FunctionStats | undefined {
+    return this.rows.find((r) => r.fn.name === name);
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}

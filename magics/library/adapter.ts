@@ -1,8 +1,6 @@
-// The library's one door to the CPU and line profilers. Today (main at 6c25cc5) their measuring code
-// lives in the %prun and %lprun magics (magics/notebook/prun.ts: the run body; lprun.ts: sampledMode
-// and formatFunction, exported for this); the `prun` and `lines` branches are moving it into engines.
-// When they land, only this file changes: point profileRun and lineProfileRun at the new engine
-// functions. Nothing else in magics/library/ imports the profilers.
+// The library's one door to the CPU and line profilers: the engines the magics use
+// (magics/engines/: pstats, the line engine's sampled mode) and their renderers (magics/render/).
+// Nothing else in magics/library/ imports the profilers.
 import vm from 'node:vm';
 import { addCallCounts, functionStats, limitRows, pstatsText, sortRows } from '../engines/pstats.js';
 import { PACKAGE_DIST_URL, toCpuProfile, userProfile } from '../engines/v8/calltree.js';
@@ -11,9 +9,10 @@ import { displayFile, SourceIndex } from '../engines/v8/sources.js';
 import { post, type CpuProfile, type ScriptCoverage } from '../engines/v8/inspector.js';
 import { measuredCoverage, resolveTarget, type Target } from '../engines/targets.js';
 import { EngineUsageError, userGlobal } from '../engines/host.js';
-import { ProfileResult } from '../notebook/prun.js';
-import { coveredHits, formatFunction, lineTimes, LineProfileResult, sampledMode, unsampledNote, type FunctionLines, type LineStats } from '../notebook/lprun.js';
-import type { MagicContext } from '../notebook/types.js';
+import { ProfileResult } from '../engines/call-profile.js';
+import { coveredHits, lineTimes, sampledMode, type FunctionLines, type LineStats } from '../engines/line-profile.js';
+import { formatFunction, LineProfileResult, unsampledNote } from '../render/line-table.js';
+import type { EngineHost } from '../engines/host.js';
 import { processHost } from './host.js';
 
 export { ProfileResult, LineProfileResult };
@@ -90,8 +89,7 @@ function lineText(functions: FunctionLines[], unit: number, intervalUs: number):
 export async function lineProfileRun(fn: () => unknown, targetsOf: Function[], options: LineProfileRunOptions): Promise<LineProfileResult> {
   const targets: Target[] = [];
   for (const [i, f] of targetsOf.entries()) targets.push(await targetOf(f, i));
-  // sampledMode reads only the EngineHost part of a magic's context (and `sources`, empty here).
-  const host = processHost() as unknown as MagicContext;
+  const host: EngineHost = processHost();
   const functions = await sampledMode(host, targets, statementOf(fn), options.intervalUs);
   return new LineProfileResult(functions, lineText(functions, options.unit, options.intervalUs), options.unit);
 }

@@ -22,7 +22,7 @@ export { MemitResult, type MemoryRow, type MemitRun } from '../engines/memit.js'
 export { MprofResult, type Marker, type SeriesSummary } from '../engines/mprof.js';
 export { ProfileResult, LineProfileResult } from './adapter.js';
 export type { FunctionStats } from '../engines/pstats.js';
-export type { FunctionLines, LineStats } from '../notebook/lprun.js';
+export type { FunctionLines, LineStats } from '../engines/line-profile.js';
 
 import { writeBaselineAtExit } from './baseline.js';
 writeBaselineAtExit();

@@ -18,6 +18,10 @@ import type { CpuProfile } from '../engines/v8/inspector.js';
 import { displayFile } from '../engines/v8/sources.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
+import { ProfileResult } from '../engines/call-profile.js';
+
+// The engine's result, where other modules have imported it from.
+export { ProfileResult } from '../engines/call-profile.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 's', value: true, repeat: true, metavar: 'KEY', help: 'sort by KEY (repeatable): time (default), cumulative, calls, name, file, line, stdname, nfl; pstats aliases tottime, cumtime, ncalls, filename' },
@@ -29,45 +33,6 @@ const OPTIONS: OptionSpec[] = [
   { name: 'c', help: "count the calls of every script's functions too (files, packages), with V8's precise coverage in the same run (about 2x slower); the cells' functions are always counted" },
   { name: 'i', value: true, metavar: 'US', help: `sampling interval in microseconds, throughout (default: every ${FINE_INTERVAL_US} µs for the first ${FINE_PHASE_MS} ms, then every ${DEFAULT_INTERVAL_US})` },
 ];
-
-export class ProfileResult {
-  constructor(
-    readonly rows: FunctionStats[],
-    /** The user's part of the profile, DevTools format. */
-    readonly cpuprofile: CpuProfile,
-    readonly text: string,
-    readonly wall: number,
-    readonly sampleCount: number,
-    readonly intervalUs: number,
-    readonly exactCounts: boolean,
-    /** pstats' header line, as printed. */
-    readonly header = '',
-    /** The lines under the table: what the times rest on, what was not counted. */
-    readonly notes: string[] = [],
-    /** Sampling intervals in order (µs): fine, then coarse. */
-    readonly intervals: number[] = [intervalUs],
-  ) {}
-
-  /** Total calls and primitive calls, as in the header. */
-  get calls(): { total: number; primitive: number } {
-    let total = 0;
-    let primitive = 0;
-    for (const r of this.rows) {
-      total += r.ncalls ?? 0;
-      primitive += r.pcalls ?? r.ncalls ?? 0;
-    }
-    return { total, primitive };
-  }
-
-  /** Row of the first function with this name. */
-  get(name: string): FunctionStats | undefined {
-    return this.rows.find((r) => r.fn.name === name);
-  }
-
-  toString(): string {
-    return this.text;
-  }
-}
 
 function htmlRows(rows: FunctionStats[]): string {
   const f = (x: number): string => x.toFixed(3);

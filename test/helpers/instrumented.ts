@@ -4,7 +4,7 @@
 import vm from 'node:vm';
 import { instrumentScript } from '../../magics/engines/instrument.js';
 import { countingProbes, recorderProbes, TimeRecorder } from '../../magics/engines/probes.js';
-import { MemRecorder } from '../../magics/notebook/mprun.js';
+import { MemRecorder } from '../../magics/engines/memory-lines.js';
 
 export type Mode = 'hits' | 'time' | 'memory';
 export const MODES: Mode[] = ['hits', 'time', 'memory'];
