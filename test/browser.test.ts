@@ -492,6 +492,18 @@ test('tables reorder when a column header is clicked', async () => {
     table.locator(`tbody tr td:nth-child(${index + 1})`).allInnerTexts();
   const header = (table: ReturnType<Page['locator']>, title: string) => table.locator('thead button.tsprof-sort', { hasText: title });
 
+  // ncalls as cProfile prints a recursion, total/primitive: fib(30) makes 2·F(31) − 1 calls, one of
+  // them from outside; memo(30) 2·30 − 1 (each n ≥ 2 first seen makes two calls), one from outside.
+  const ncallsOf = async (kind: string, fn: string) => {
+    const rows = cellOf(kind).locator('.tsprof-pstats tbody tr').filter({ hasText: `(${fn})` })
+    return rows.first().locator('td:first-child').innerText()
+  }
+  assert.equal(await ncallsOf('prun', 'fib'), '2,692,537/1')
+  assert.equal(await ncallsOf('prun', 'memo'), '59/1')
+  assert.equal(await ncallsOf('prun-c', 'fib'), '2,692,537/1')
+  const fibRow = profileOf<{ rows: Array<{ name: string; ncalls?: number; pcalls?: number }> }>('prun-c').rows.find((r) => r.name === 'fib')
+  assert.deepEqual([fibRow?.ncalls, fibRow?.pcalls], [2692537, 1], 'the bundle carries both counts')
+
   // pstats: by label (ascending first for text), then ncalls (largest first) on the counted profile
   const pstats = cellOf('prun-c').locator('.tsprof-pstats');
   const rowsC = profileOf<{ rows: Array<{ label: string; ncalls?: number }> }>('prun-c').rows;

@@ -30,6 +30,8 @@ export interface PrunRow {
   file: string;
   line: number;
   ncalls?: number;
+  /** Primitive calls (pstats' `total/primitive` for a recursion), when counted. */
+  pcalls?: number;
   /** Seconds. */
   tottime: number;
   /** Seconds. */

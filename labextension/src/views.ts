@@ -39,14 +39,15 @@ function prunView(b: PrunBundle): HTMLElement {
   const columns: Column<PrunRow>[] = [
     {
       title: 'ncalls',
-      help: b.exactCounts ? 'exact calls (V8 precise coverage)' : 'calls are not counted by sampling: run %prun -c for exact counts',
+      help: b.exactCounts ? 'exact calls; total/primitive for a recursive function, as cProfile prints it' : 'calls are not counted by sampling: run %prun -c for exact counts',
       sortValue: (r) => r.ncalls,
-      cell: (r) => count(r.ncalls),
+      cell: (r) => (r.ncalls !== undefined && r.pcalls !== undefined && r.pcalls !== r.ncalls ? `${count(r.ncalls)}/${count(r.pcalls)}` : count(r.ncalls)),
     },
     { title: 'tottime', help: 'time in the function itself', sortValue: (r) => r.tottime, cell: (r) => bar(seconds(r.tottime), r.tottime / maxTot, 'time') },
     { title: 'percall', help: 'tottime / ncalls', sortValue: (r) => percall(r.tottime, r.ncalls), cell: (r) => seconds(percall(r.tottime, r.ncalls)) },
     { title: 'cumtime', help: 'time in the function and everything it called', sortValue: (r) => r.cumtime, cell: (r) => bar(seconds(r.cumtime), r.cumtime / maxCum, 'cum') },
-    { title: 'percall', help: 'cumtime / ncalls', sortValue: (r) => percall(r.cumtime, r.ncalls), cell: (r) => seconds(percall(r.cumtime, r.ncalls)) },
+    // pstats divides cumtime by the primitive calls (the calls that began a recursion).
+    { title: 'percall', help: 'cumtime / primitive calls', sortValue: (r) => percall(r.cumtime, r.pcalls ?? r.ncalls), cell: (r) => seconds(percall(r.cumtime, r.pcalls ?? r.ncalls)) },
     { title: 'samples', help: 'profiler samples that landed in the function', sortValue: (r) => r.samples, cell: (r) => count(r.samples) },
     {
       title: 'filename:lineno(function)', align: 'left', firstDescending: false, className: 'tsprof-code',
