@@ -93,6 +93,9 @@ export function callProfile(profile: CpuProfile, intervalUs: number, wall: numbe
     if (!starts.has(url) && sources.has(url)) starts.set(url, lineStarts(sources.get(url)!));
     return starts.get(url);
   });
+  // A counted file's top level ran once, as cProfile's `<module>` (coverage, when on, counted it already).
+  const countedUrls = new Set(counted.map((f) => f.url));
+  for (const r of stats.values()) if (countedUrls.has(r.fn.url) && r.fn.line === 0 && r.fn.column === 0 && r.ncalls === undefined) r.ncalls = 1;
   const all = [...stats.values()];
   const { rows: sorted, orderedBy } = sortRows(all, sortKeys);
   const rows = limitRows(sorted, limits);

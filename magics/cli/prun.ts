@@ -16,21 +16,23 @@ const OPTIONS: CliOption[] = [
   { long: 'format', value: true, metavar: 'FORMAT', help: 'format of the -o files whose name does not say it: cpuprofile, callgrind, pprof, speedscope, text' },
   { short: 'q', long: 'quiet', help: 'print no table (with -o), and no progress line' },
   { short: 'i', long: 'interval', value: true, metavar: 'US', help: `sampling interval in microseconds (default ${DEFAULT_INTERVAL_US}, as %prun; V8's floor is about 80)` },
-  { long: 'no-calls', help: 'sampling only: no exact call counts (no counters, no V8 block coverage, which costs 1.1–2× on call-heavy code)' },
+  { short: 'c', long: 'coverage', help: "count the packages' functions too (node_modules), with V8's precise coverage from the start (about 2× slower on call-heavy code); the script's own files are always counted" },
+  { long: 'no-calls', help: 'sampling only: no call counters' },
 ];
 
 export const prunTool: Tool = {
   name: 'prun',
-  usage: 'tsprof prun [-s KEY] [-l LIMIT] [-o FILE] [--format F] [-i US] [-q] [--no-calls] SCRIPT.ts|SCRIPT.js [ARGS…]',
+  usage: 'tsprof prun [-s KEY] [-l LIMIT] [-o FILE] [--format F] [-i US] [-q] [-c] [--no-calls] SCRIPT.ts|SCRIPT.js [ARGS…]',
   summary: "Run a script under V8's CPU profiler and print the pstats table, with exact call counts (python -m cProfile, %prun).",
   options: OPTIONS,
   details: `The script runs as node would run it: ES modules and CommonJS, TypeScript (.ts, .mts, .cts; types
 stripped with every line kept), its own arguments, stdin, environment and exit status (128+N when a
 signal ended it). Its profile is printed when it ends, however it ends: returning, process.exit(), an
 uncaught error, or Ctrl-C. Times are sampled every -i µs (tottime: on top of the stack; cumtime:
-anywhere on it); ncalls are exact: %prun's counters, compiled into the script's own functions as
-they load, give calls and primitive calls (cProfile's 242785/1 for a recursion), and V8's block
-coverage, running from the start, counts the rest (module bodies, packages). Rows are the script's functions and its packages'; Node's internals and idle time are left
+anywhere on it); ncalls are exact, as %prun's: its counters, compiled into the functions of the
+script's own files as they load (not node_modules), give calls and primitive calls (cProfile's
+242785/1 for a recursion) at a cost of 0-5%; -c also counts the packages' functions with V8's
+precise coverage from the start (about 2x slower). Rows are the script's functions and its packages'; Node's internals and idle time are left
 out. Worker threads and cluster workers run but are not profiled (profile the worker script itself).`,
   async run({ opts, rest }) {
     const intervalUs = numberOpt(opts, 'interval', 'tsprof prun', { min: 1, integer: true, flag: '-i' }) ?? DEFAULT_INTERVAL_US;
@@ -43,14 +45,15 @@ out. Worker threads and cluster workers run but are not profiled (profile the wo
     limitRows([], limits);
     const exports = writeExports.plan(outputs, format, 'prun');
     const [script, ...args] = rest;
-    const run = await launch({ command: 'tsprof prun', script, args, quiet: Boolean(opts.quiet), config: { intervalUs, coverage: !opts['no-calls'], transform: { names: [], marked: false, countCalls: !opts['no-calls'] } }, describe: () => `sampling every ${intervalUs} µs` });
+    const run = await launch({ command: 'tsprof prun', script, args, quiet: Boolean(opts.quiet), config: { intervalUs, coverage: Boolean(opts.coverage) && !opts['no-calls'], transform: { names: [], marked: false, countCalls: !opts['no-calls'] } }, describe: () => `sampling every ${intervalUs} µs` });
     const c = run.capture;
     if (!c?.profile) {
       process.stderr.write(`${noCapture('tsprof prun', run)}\n`);
       return run.status;
     }
     const p = callProfile(c.profile, c.intervalUs, c.wall, c.coverage, run.sources, sortKeys.length ? sortKeys : ['time'], limits, countedFunctions(c.calls, run.counted));
-    const notes = c.notes.map((n) => `*** ${n}\n`).join('');
+    const packages = !c.coverage && !opts['no-calls'] && p.rows.some((r) => r.ncalls === undefined && r.fn.url.includes('/node_modules/'));
+    const notes = [...c.notes, ...(packages ? ["ncalls '-' on a package's function (node_modules): -c counts those too, at about 2x the run time"] : [])].map((n) => `*** ${n}\n`).join('');
     if (!opts.quiet || !outputs.length) process.stdout.write(notes + p.text);
     writeExports.write(exports, callTreeExport(p, commandLine(script, args), 'tsprof prun'), (file, what) => process.stderr.write(`*** Profile written to ${file} (${what})\n`));
     return run.status;
