@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { EXAMPLES, lineTables, nthPrime, pstatsRows, tsprof } from './helpers/cli.js'
@@ -105,6 +105,23 @@ test('tsprof prun: a script that throws or calls process.exit still gets its pro
   assert.equal(e.code, 7)
   assert.ok(!e.stdout.includes('never'))
   assert.equal(pstatsRows(e.stdout).find((x) => /\(work\)$/.test(x.label))?.ncalls, 5)
+})
+
+test('tsprof prun: a package is counted with -c only (as %prun -c); the script itself always', async () => {
+  const project = join(dir, 'withpkg')
+  mkdirSync(join(project, 'node_modules', 'twicer'), { recursive: true })
+  writeFileSync(join(project, 'node_modules', 'twicer', 'index.js'), 'exports.twice = function twice(x) { return x * 2 }\n')
+  const script = join(project, 'main.cjs')
+  writeFileSync(script, 'const { twice } = require("twicer")\nfunction run(k) { let s = 0; for (let i = 0; i < k; i++) s += twice(i); return s }\nrun(4)\n')
+  const plain = await tsprof(['prun', script])
+  assert.equal(plain.code, 0, plain.stderr)
+  assert.equal(pstatsRows(plain.stdout).find((x) => /\(run\)$/.test(x.label))?.ncallsText, '1')
+  const twice = pstatsRows(plain.stdout).find((x) => /\(twice\)$/.test(x.label))
+  if (twice) assert.equal(twice.ncalls, undefined, 'a package is not counted by default')
+  const counted = await tsprof(['prun', '-c', script])
+  assert.equal(counted.code, 0, counted.stderr)
+  assert.equal(pstatsRows(counted.stdout).find((x) => /\(twice\)$/.test(x.label))?.ncalls, 4)
+  assert.equal(pstatsRows(counted.stdout).find((x) => /\(run\)$/.test(x.label))?.ncallsText, '1')
 })
 
 test('tsprof prun: Ctrl-C on a script that computes writes the profile and reports the signal', async () => {
