@@ -33,6 +33,8 @@ const OPTIONS: OptionSpec[] = [
 ];
 
 export class LineProfileResult {
+  /** -x: share of the run the clock thread had a CPU (see LineProfileRun.clockShare). */
+  clockShare?: number;
   constructor(readonly functions: FunctionLines[], readonly text: string, readonly unit: number) {}
   toString(): string {
     return this.text;
@@ -153,6 +155,7 @@ defined in a cell.`,
     if (opts.s) shown = stripZeros(shown);
     const text = lprunText(shown, unit) + (caught ? `\n${caught}` : '');
     const result = new LineProfileResult(functions, text, unit);
+    result.clockShare = run.clockShare;
     if (typeof opts.T === 'string') {
       writeFileSync(opts.T, text);
       process.stdout.write(`*** Profile printout saved to text file '${opts.T}'.\n`);
