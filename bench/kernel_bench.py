@@ -64,7 +64,7 @@ def kernel_specs() -> dict[str, dict[str, Any]]:
     return {
         "tsprof": {
             "argv": [node_bin(), "--experimental-import-meta-resolve", "--expose-gc",
-                     "--min-semi-space-size=16", "--max-semi-space-size=16",
+                     "--min-semi-space-size=1", "--max-semi-space-size=1",
                      os.path.join(ROOT, "dist/bin/tsprof.js"), "kernel",
                      "{connection_file}"],
             "interrupt_mode": "message", "language": "js",

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --experimental-import-meta-resolve --expose-gc --min-semi-space-size=16 --max-semi-space-size=16
+#!/usr/bin/env -S node --experimental-import-meta-resolve --expose-gc --min-semi-space-size=1 --max-semi-space-size=1
 // tsprof: `kernel CONNECTION_FILE` (what kernel.json runs), `install`, `run NOTEBOOK`, and the
 // command-line profilers (`timeit`, `prun`, `lprun`, `mprun`, `mprof`: magics/cli/).
 import { CLI_USAGE, runCli } from '../magics/cli/main.js';
@@ -11,6 +11,8 @@ const usage = `usage:
                                           install the kernelspec so Jupyter can start tsprof
   tsprof run NOTEBOOK.ipynb [--out FILE] [--html FILE] [--timeout SECONDS]
                                           execute a notebook through the kernel and print its outputs
+  tsprof baseline check BASE.json CURRENT.json [--factor F] | show FILE.json
+                                          fail (exit 1, a table) on timing regressions against a baseline
 ${CLI_USAGE}`;
 
 async function main(): Promise<number> {
@@ -31,6 +33,10 @@ async function main(): Promise<number> {
     case 'run': {
       const { run } = await import('../kernel/cli/run.js');
       return run(args);
+    }
+    case 'baseline': {
+      const { baselineCommand } = await import('../magics/library/baseline-cli.js');
+      return baselineCommand(args);
     }
     case undefined:
     case '-h':

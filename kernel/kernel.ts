@@ -9,6 +9,7 @@ import {
 } from './wire/message.js';
 import type { LanguageService } from './language/index.js';
 import type { KernelSession } from './session/session.js';
+import type { StdinRequest } from './session/stdin.js';
 
 type Handler = (msg: Message) => Promise<unknown>;
 
@@ -17,19 +18,38 @@ export interface KernelDeps {
   language: LanguageService;
   sessionId: string;
   send: (...msgs: OutgoingMessage[]) => void;
+  /** Resolves when every request that reached the I/O thread before the messages already sent has been delivered here. */
+  barrier: () => Promise<void>;
+  /** The stdin channel: told which execute request may be asked for input. */
+  stdin?: { setRequest(request: StdinRequest | undefined): void; renew(): void };
+  /** A full garbage collection (the kernel's own `gc`, captured before any cell could replace it). */
+  collectGarbage?: () => void;
   /** Close sockets and end the process. */
   shutdown: () => Promise<never>;
 }
 
 export { log };
 
-export class Kernel {
-  private readonly queue: Message[] = [];
-  private running = false;
-  /** After an error with stop_on_error, execute requests already queued are aborted (as ipykernel does). */
-  private aborting = false;
+/** Requests between the kernel's own full garbage collections (see Kernel.housekeeping). */
+const GC_EVERY = 500;
 
-  private readonly handlers: Record<string, Handler> = {
+export class Kernel {
+  private readonly queue: Array<{ msg: Message; seq: number }> = [];
+  private running = false;
+  /** Shell requests received so far; each queued request carries its number. */
+  private arrived = 0;
+  /**
+   * After an error with stop_on_error, execute requests up to this arrival number are aborted (as
+   * ipykernel does): Infinity until the I/O thread confirms the error reply went out, then the
+   * number of the last request that arrived before it.
+   */
+  private abortUpTo = -1;
+  /** The failing execute asked to stop the queue; set by executeRequest, acted on once its reply is sent. */
+  private stopQueue = false;
+
+  // A Map, not an object literal: msg_type comes off the wire, and `__proto__`, `constructor` or
+  // `toString` must be unknown types, not Object.prototype's members.
+  private readonly handlers = new Map<string, Handler>(Object.entries({
     // kernel_info_request is answered by the I/O thread (kernel/io/worker.ts), on shell and control.
     execute_request: (m) => this.executeRequest(m),
     complete_request: (m) => this.completeRequest(m),
@@ -45,7 +65,7 @@ export class Kernel {
       process.kill(process.pid, 'SIGINT');
       return { status: 'ok' };
     },
-  };
+  } satisfies Record<string, Handler>));
 
   constructor(private readonly deps: KernelDeps) {}
 
@@ -56,7 +76,7 @@ export class Kernel {
       void this.handle('control', msg);
       return;
     }
-    this.queue.push(msg);
+    this.queue.push({ msg, seq: ++this.arrived });
     void this.drain();
   }
 
@@ -64,29 +84,52 @@ export class Kernel {
     if (this.running) return;
     this.running = true;
     try {
-      for (let msg = this.queue.shift(); msg; msg = this.queue.shift()) await this.handle('shell', msg);
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) await this.handle('shell', next.msg, next.seq);
     } finally {
       this.running = false;
-      this.aborting = false;
     }
+    this.housekeeping();
   }
 
-  private async handle(channel: 'shell' | 'control', msg: Message): Promise<void> {
+  private handledSinceGc = 0;
+
+  /**
+   * Every request leaves a little garbage that survives a scavenge (messages in flight) and reaches
+   * the old generation, which V8 lets grow for thousands of cells before it collects: RSS climbs by
+   * megabytes. A full collection every GC_EVERY requests, when the queue is empty, keeps it flat
+   * (a few ms on the kernel's heap, after the reply and idle status have gone out).
+   */
+  private housekeeping(): void {
+    if (++this.handledSinceGc < GC_EVERY || !this.deps.collectGarbage) return;
+    this.handledSinceGc = 0;
+    this.deps.collectGarbage();
+  }
+
+  private async handle(channel: 'shell' | 'control', msg: Message, seq = 0): Promise<void> {
     const type = msg.header.msg_type;
     this.status(msg.header, 'busy');
     try {
-      const handler = this.handlers[type];
+      const handler = this.handlers.get(type);
       let content: unknown;
       if (!handler) {
         log(`unknown message type ${JSON.stringify(type)} on ${channel}; replying with an error`);
         content = { status: 'error', ename: 'UnknownMessageType', evalue: `tsprof does not handle ${type}`, traceback: [] };
-      } else if (type === 'execute_request' && this.aborting) {
+      } else if (type === 'execute_request' && channel === 'shell' && seq <= this.abortUpTo) {
+        log(`execute_request ${msg.header.msg_id} aborted: an earlier cell failed with stop_on_error`);
         content = { status: 'aborted', execution_count: this.deps.session.executionCount };
       } else {
         content = await handler(msg);
       }
       // comm messages and other non-requests get no reply
       if (content !== undefined && (type.endsWith('_request') || !handler)) this.reply(channel, msg, content);
+      if (this.stopQueue) {
+        this.stopQueue = false;
+        // Abort everything that reached the I/O thread before the error reply left it.
+        this.abortUpTo = Infinity;
+        void this.deps.barrier().then(() => {
+          this.abortUpTo = this.arrived;
+        });
+      }
     } catch (e) {
       log(`handler for ${type} failed: ${(e as Error)?.stack ?? String(e)}`);
       this.reply(channel, msg, { status: 'error', ename: 'KernelError', evalue: String((e as Error)?.message ?? e), traceback: [] });
@@ -107,9 +150,16 @@ export class Kernel {
   private async executeRequest(msg: Message): Promise<unknown> {
     const req = msg.content as unknown as ExecuteRequest;
     if (typeof req.code !== 'string') return { status: 'error', ename: 'BadRequest', evalue: 'execute_request content.code must be a string', traceback: [], execution_count: this.deps.session.executionCount };
-    const reply = await this.deps.session.execute(req, msg.header);
+    this.deps.stdin?.renew();
+    this.deps.stdin?.setRequest({ identities: msg.identities, header: msg.header, allowStdin: req.allow_stdin === true });
+    let reply;
+    try {
+      reply = await this.deps.session.execute(req, msg.header);
+    } finally {
+      this.deps.stdin?.setRequest(undefined);
+    }
     if (reply.status === 'ok' && !req.silent && req.store_history !== false) this.deps.language.addCell(req.code);
-    if (reply.status === 'error' && req.stop_on_error !== false) this.aborting = true;
+    if (reply.status === 'error' && req.stop_on_error !== false) this.stopQueue = true;
     return reply;
   }
 

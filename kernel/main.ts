@@ -8,8 +8,12 @@ import { readConnectionFile } from './wire/connection.js';
 import { newHeader } from './wire/header.js';
 import type { Header, Message } from './wire/message.js';
 import { IoBridge } from './io/bridge.js';
+import { InputSlot } from './io/input-slot.js';
 import { kernelInfo } from './info.js';
 import { log } from './log.js';
+
+// Captured now: a cell may replace globalThis.gc.
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 export async function runKernel(connectionFile: string): Promise<void> {
   const connection = readConnectionFile(connectionFile);
@@ -20,12 +24,13 @@ export async function runKernel(connectionFile: string): Promise<void> {
   const early: Array<['shell' | 'control' | 'stdin', Message]> = [];
   onRequest = (channel, msg) => void early.push([channel, msg]);
   let exit: (code: number) => never = (code) => process.exit(code);
-  const bridge = new IoBridge({ connection, kernelInfo: info, session: sessionId }, (channel, msg) => onRequest(channel, msg), (error) => {
+  const input = new InputSlot();
+  const bridge = new IoBridge({ connection, kernelInfo: info, session: sessionId, inputBuffer: input.buffer }, (channel, msg) => onRequest(channel, msg), (error) => {
     log(`I/O thread failed: ${error}`);
     exit(1);
   });
 
-  const [{ init: initLexer }, { Kernel }, { createLanguageService }, { KernelSession }, { captureProcessStreams, fastConsole }, { installGuards }, { installMagics }] = await Promise.all([
+  const [{ init: initLexer }, { Kernel }, { createLanguageService }, { KernelSession }, { captureProcessStreams, fastConsole }, { installGuards }, { installMagics }, { StdinChannel, installStdin }] = await Promise.all([
     import('es-module-lexer'),
     import('./kernel.js'),
     import('./language/index.js'),
@@ -33,6 +38,7 @@ export async function runKernel(connectionFile: string): Promise<void> {
     import('./session/output.js'),
     import('./session/guards.js'),
     import('../magics/notebook/index.js'),
+    import('./session/stdin.js'),
   ]);
   await initLexer();
 
@@ -45,11 +51,17 @@ export async function runKernel(connectionFile: string): Promise<void> {
   installMagics(session, language);
   exit = installGuards((cell, error, kind) => session.reportAsyncError(cell, error, kind), log);
 
+  const stdin = new StdinChannel({ slot: input, send: (msg) => bridge.send(msg), sessionId, flush: () => session.streams.flush() });
+  const { renew } = installStdin(stdin);
+
   const kernel = new Kernel({
+    stdin: { setRequest: (r) => stdin.setRequest(r), renew },
     session,
     language,
     sessionId,
     send: (...msgs) => bridge.send(...msgs),
+    barrier: () => bridge.barrier(),
+    collectGarbage,
     shutdown: async () => {
       session.streams.flush();
       await bridge.close();

@@ -111,7 +111,7 @@ test('baselines: a benchmark writes its figures; `tsprof baseline check` passes 
   // The spin is 500 μs by construction: load only adds.
   assert.ok(written.functions.render.median >= 500e-6, `render median ${written.functions.render.median}`)
 
-  const check = (current: string, ...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/magics/library/baseline-cli.js'), 'check', base, current, ...args], { encoding: 'utf8' })
+  const check = (current: string, ...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/bin/tsprof.js'), 'baseline', 'check', base, current, ...args], { encoding: 'utf8' })
   const ok = check(same, '--factor', '2')
   assert.equal(ok.status, 0, ok.stdout + ok.stderr)
   assert.match(ok.stdout, /no regression against/)
@@ -126,10 +126,10 @@ test('baselines: a benchmark writes its figures; `tsprof baseline check` passes 
   assert.ok(!lines.find((l) => l.startsWith('parse'))!.includes('REGRESSION'), 'parse did not change')
   assert.match(bad.stdout, /1 regression against/)
 
-  const usage = spawnSync(process.execPath, [join(ROOT, 'dist/magics/library/baseline-cli.js'), 'check', base], { encoding: 'utf8' })
+  const usage = spawnSync(process.execPath, [join(ROOT, 'dist/bin/tsprof.js'), 'baseline', 'check', base], { encoding: 'utf8' })
   assert.equal(usage.status, 2)
   assert.match(usage.stderr, /check needs BASE and CURRENT/)
-  const missing = spawnSync(process.execPath, [join(ROOT, 'dist/magics/library/baseline-cli.js'), 'check', base, join(tmp, 'nope.json')], { encoding: 'utf8' })
+  const missing = spawnSync(process.execPath, [join(ROOT, 'dist/bin/tsprof.js'), 'baseline', 'check', base, join(tmp, 'nope.json')], { encoding: 'utf8' })
   assert.equal(missing.status, 2)
   assert.match(missing.stderr, /cannot read the baseline/)
 })

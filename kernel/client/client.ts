@@ -18,9 +18,14 @@ type Waiter = { resolve: (m: Message) => void; reject: (e: Error) => void; timer
 export class KernelClient {
   readonly session = randomUUID();
   private readonly signer: Signer;
-  private readonly shell = new zmq.Dealer({ routingId: `shell-${randomUUID()}` });
+  // Shell and stdin share one identity, as jupyter_client's do: the kernel asks for input with the
+  // identities of the shell request that is running.
+  private readonly identity = `client-${randomUUID()}`;
+  private readonly shell = new zmq.Dealer({ routingId: this.identity });
   private readonly control = new zmq.Dealer({ routingId: `control-${randomUUID()}` });
-  private readonly stdin = new zmq.Dealer({ routingId: `stdin-${randomUUID()}` });
+  private readonly stdin = new zmq.Dealer({ routingId: this.identity });
+  /** Answers input_request messages; without one, input requests go unanswered. */
+  private inputHandler?: (request: Message) => string | Promise<string>;
   private readonly iopub = new zmq.Subscriber();
   private readonly replies = new Map<string, Waiter>();
   private readonly iopubByParent = new Map<string, Message[]>();
@@ -41,6 +46,30 @@ export class KernelClient {
     void this.readReplies(this.shell);
     void this.readReplies(this.control);
     void this.readIopub();
+    void this.readStdin();
+  }
+
+  /** Answer every input_request with what `handler` returns (the request's content has prompt and password). */
+  onInput(handler: ((request: Message) => string | Promise<string>) | undefined): void {
+    this.inputHandler = handler;
+  }
+
+  /** Send an input_reply to `request`. */
+  async replyInput(request: Message, value: string): Promise<void> {
+    await this.stdin.send(encode({ channel: 'stdin', identities: [], header: this.header('input_reply'), parent_header: request.header, metadata: {}, content: { value } }, this.signer));
+  }
+
+  private async readStdin(): Promise<void> {
+    try {
+      for await (const frames of this.stdin) {
+        const msg = this.tryDecode(frames);
+        if (msg?.header.msg_type !== 'input_request' || !this.inputHandler) continue;
+        // Not awaited: a handler that never answers (an interrupt test) must not block later requests.
+        void Promise.resolve(this.inputHandler(msg)).then((value) => this.replyInput(msg, value)).catch(() => undefined);
+      }
+    } catch (e) {
+      if (!this.closed) throw e;
+    }
   }
 
   /** Wait until the kernel answers kernel_info and its iopub messages reach us. */
@@ -89,7 +118,7 @@ export class KernelClient {
   }
 
   /** Execute code; resolves once both the reply and status idle have arrived. */
-  async execute(code: string, options: { timeoutMs?: number; silent?: boolean; store_history?: boolean; user_expressions?: Record<string, string>; stop_on_error?: boolean } = {}): Promise<ExecuteResult> {
+  async execute(code: string, options: { timeoutMs?: number; silent?: boolean; store_history?: boolean; user_expressions?: Record<string, string>; stop_on_error?: boolean; allow_stdin?: boolean } = {}): Promise<ExecuteResult> {
     const header = this.header('execute_request');
     const idle = this.waitIdle(header.msg_id, options.timeoutMs ?? 60_000);
     const reply = await this.sendRequest('shell', header, {
@@ -97,7 +126,7 @@ export class KernelClient {
       silent: options.silent ?? false,
       store_history: options.store_history ?? true,
       user_expressions: options.user_expressions ?? {},
-      allow_stdin: false,
+      allow_stdin: options.allow_stdin ?? false,
       stop_on_error: options.stop_on_error ?? true,
     }, options.timeoutMs ?? 60_000);
     await idle;

@@ -9,6 +9,8 @@ export class IoBridge {
   private readonly worker: Worker;
   readonly bound: Promise<void>;
   private closed?: () => void;
+  private readonly barriers = new Map<number, () => void>();
+  private barrierIds = 0;
 
   constructor(data: IoWorkerData, onRequest: RequestHandler, onFatal: (error: string) => void) {
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
@@ -18,6 +20,7 @@ export class IoBridge {
           case 'bound': resolve(); break;
           case 'request': onRequest(m.channel, reviveBuffers(m.msg)); break;
           case 'closed': this.closed?.(); break;
+          case 'barrier': this.barriers.get(m.id)?.(); this.barriers.delete(m.id); break;
           case 'fatal': reject(new Error(m.error)); onFatal(m.error); break;
         }
       });
@@ -27,6 +30,18 @@ export class IoBridge {
 
   send(...msgs: OutgoingMessage[]): void {
     this.worker.postMessage({ kind: 'send', msgs } satisfies ToIo);
+  }
+
+  /**
+   * Resolves once the I/O thread has handled every send posted before this call; by then every
+   * request it received earlier has reached the main thread (one ordered port each way).
+   */
+  barrier(): Promise<void> {
+    const id = ++this.barrierIds;
+    return new Promise((resolve) => {
+      this.barriers.set(id, resolve);
+      this.worker.postMessage({ kind: 'barrier', id } satisfies ToIo);
+    });
   }
 
   /** Flush every queued send and close the sockets. */

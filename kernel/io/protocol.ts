@@ -7,6 +7,8 @@ export interface IoWorkerData {
   kernelInfo: KernelInfoReply;
   /** The kernel session id stamped on every header we send. */
   session: string;
+  /** Shared with the main thread: where input_reply values land (see InputSlot). */
+  inputBuffer: SharedArrayBuffer;
 }
 
 /** I/O thread → main thread. */
@@ -14,9 +16,13 @@ export type ToMain =
   | { kind: 'request'; channel: 'shell' | 'control' | 'stdin'; msg: Message }
   | { kind: 'bound' }
   | { kind: 'closed' }
+  /** Echo of a barrier: every request received before it has already been posted. */
+  | { kind: 'barrier'; id: number }
   | { kind: 'fatal'; error: string };
 
 /** Main thread → I/O thread. */
 export type ToIo =
   | { kind: 'send'; msgs: OutgoingMessage[] }
+  /** Echoed back after everything sent before it was handed to the sockets (see IoBridge.barrier). */
+  | { kind: 'barrier'; id: number }
   | { kind: 'close' };

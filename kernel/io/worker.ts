@@ -7,14 +7,20 @@ import * as zmq from 'zeromq';
 import { endpoint } from '../wire/connection.js';
 import { createSigner } from '../wire/sign.js';
 import { decode, encode, WireError } from '../wire/frames.js';
+import { SignatureHistory } from '../wire/replay.js';
 import { newHeader } from '../wire/header.js';
 import { replyType, type Message, type OutgoingMessage } from '../wire/message.js';
+import { InputSlot } from './input-slot.js';
 import { SendQueue } from './queue.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 
-const { connection, kernelInfo, session } = workerData as IoWorkerData;
+const { connection, kernelInfo, session, inputBuffer } = workerData as IoWorkerData;
+/** Where an input_reply goes: straight to the main thread, which may be blocked in prompt(). */
+const input = new InputSlot(inputBuffer);
 const port = parentPort!;
 const signer = createSigner(connection.signature_scheme, connection.key);
+/** Signatures seen on shell, control and stdin: a replayed message is refused (as jupyter_client's Session). */
+const history = new SignatureHistory();
 // Straight to fd 2: a worker's process.stderr is piped into the main thread's process.stderr, which
 // the session captures as the latest cell's output, so the operator would never see these lines.
 const log = (line: string): void => void writeSync(2, `[tsprof] ${line}\n`);
@@ -68,6 +74,7 @@ function onControl(msg: Message): void {
       // code, Node's SIGINT watchdog (vm breakOnSigint) ends it cleanly; otherwise the main thread's
       // SIGINT listener cancels the pending await.
       process.kill(process.pid, 'SIGINT');
+      input.interrupt();
       checkInterruptTookEffect();
       reply(msg, 'control', { status: 'ok' });
       status(msg, 'idle');
@@ -92,13 +99,15 @@ async function receive(name: 'shell' | 'control' | 'stdin', socket: zmq.Router):
   for await (const frames of socket) {
     let msg: Message;
     try {
-      msg = decode(frames, signer);
+      msg = decode(frames, signer, history);
     } catch (e) {
       // A bad signature or malformed frames: never executed, logged for the operator.
       log(`rejected a message on ${name}: ${e instanceof WireError ? e.message : String(e)}`);
       continue;
     }
-    if (name === 'control') onControl(msg);
+    if (name === 'stdin') {
+      if (msg.header.msg_type !== 'input_reply' || !input.answer(String((msg.content as { value?: unknown }).value ?? ''))) log(`${msg.header.msg_type} on stdin with no input waiting; ignored`);
+    } else if (name === 'control') onControl(msg);
     else if (name === 'shell' && msg.header.msg_type === 'kernel_info_request') {
       // Static information: answered here, so it comes back at once even while a cell runs or the
       // evaluator is still loading.
@@ -136,7 +145,8 @@ port.on('message', (m: ToIo) => {
       if (msg.channel === 'shell') unanswered.delete((msg.parent_header as { msg_id?: string }).msg_id ?? '');
       send(msg);
     }
-  } else if (m.kind === 'close') void close();
+  } else if (m.kind === 'barrier') toMain({ kind: 'barrier', id: m.id });
+  else if (m.kind === 'close') void close();
 });
 
 /**

@@ -1,5 +1,6 @@
 // Frames ↔ messages: identities, `<IDS|MSG>`, signature, four JSON frames, buffers.
 import { DELIMITER, type Header, type Message, type OutgoingMessage } from './message.js';
+import type { SignatureHistory } from './replay.js';
 import type { Signer } from './sign.js';
 
 export class WireError extends Error {
@@ -8,14 +9,19 @@ export class WireError extends Error {
 
 const DELIM = Buffer.from(DELIMITER);
 
-/** Parse and verify a multipart message. Throws WireError with a reason on anything malformed or unsigned. */
-export function decode(frames: readonly Buffer[], signer: Signer): Message {
+/**
+ * Parse and verify a multipart message. Throws WireError with a reason on anything malformed,
+ * unsigned, or (given a history) replayed.
+ */
+export function decode(frames: readonly Buffer[], signer: Signer, history?: SignatureHistory): Message {
   const at = frames.findIndex((f) => f.equals(DELIM));
   if (at < 0) throw new WireError('no <IDS|MSG> delimiter');
   if (frames.length < at + 6) throw new WireError(`expected 5 frames after the delimiter, got ${frames.length - at - 1}`);
   const signature = frames[at + 1].toString('utf8');
   const body = frames.slice(at + 2, at + 6);
   if (!signer.verify(signature, body)) throw new WireError('invalid HMAC signature');
+  // Only a verified signature enters the history, so forged messages cannot evict real ones.
+  if (history && !history.add(signature)) throw new WireError(`replayed message (signature ${signature.slice(0, 16)}… already seen); not executed`);
   const [header, parent_header, metadata, content] = body.map((f, i) => {
     try {
       return JSON.parse(f.toString('utf8')) as unknown;

@@ -3,6 +3,12 @@
 // (test/browser/page.ts checks at compile time that both sides still agree).
 
 export const PROFILE_MIME = 'application/vnd.tsprof.profile+json';
+/**
+ * Marks a chart whose content the profile view beside it already shows (%prun's Vega flame graph and
+ * top-N chart): this extension renders it as nothing; front ends without it skip the unknown type
+ * and show the chart's Vega-Lite or SVG.
+ */
+export const COMPANION_MIME = 'application/vnd.tsprof.companion+json';
 
 /** A node of the call tree: times in milliseconds. */
 export interface FlameNode {

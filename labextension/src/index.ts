@@ -3,10 +3,10 @@
 // interactively instead of the HTML table (a lower rank wins), and without it the rest still shows.
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
-import { PROFILE_MIME } from './bundle';
+import { COMPANION_MIME, PROFILE_MIME } from './bundle';
 import { isProfileBundle, renderBundle, unsupported } from './views';
 
-export { PROFILE_MIME };
+export { COMPANION_MIME, PROFILE_MIME };
 export type * from './bundle';
 
 /** Below JupyterLab's HTML (50), Vega (57) and SVG (80) renderers, so this one is preferred. */
@@ -22,6 +22,13 @@ export class ProfileRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    // A chart this extension's profile view already shows (its Vega-Lite/SVG serve other front ends):
+    // render nothing, and style/index.css hides the empty output, so each result has one view.
+    if (this.mimeType === COMPANION_MIME) {
+      this.addClass('tsprof-companion');
+      this.node.replaceChildren();
+      return Promise.resolve();
+    }
     const data = model.data[this.mimeType] as unknown;
     this.node.replaceChildren(isProfileBundle(data) ? renderBundle(data) : unsupported(data));
     return Promise.resolve();
@@ -31,7 +38,7 @@ export class ProfileRenderer extends Widget implements IRenderMime.IRenderer {
 export const rendererFactory: IRenderMime.IRendererFactory = {
   // builds DOM from text only (no markup, no script): safe for untrusted notebooks too
   safe: true,
-  mimeTypes: [PROFILE_MIME],
+  mimeTypes: [PROFILE_MIME, COMPANION_MIME],
   defaultRank: RANK,
   createRenderer: (options) => new ProfileRenderer(options),
 };

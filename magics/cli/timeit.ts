@@ -3,7 +3,7 @@
 // loop, autorange, GC before each run), TypeScript and `await` accepted, `-s` may import modules.
 import { plural, thousands, toPrecision } from '../render/format.js';
 import { CliUsageError, listOpt, numberOpt, stringOpt, type CliOption } from './argv.js';
-import { importsAsAwaits, processHost } from './host.js';
+import { importsAsAwaits, processHost } from '../library/host.js';
 import { Progress } from './progress.js';
 import { registerHooks } from './runner/register.js';
 import { timeStatement } from './engines.js';

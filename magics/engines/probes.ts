@@ -46,6 +46,7 @@ export function recorderProbes<F>(recorder: Recorder<F>, rarely = false): Instru
       // no feedback yet (a line's count, reached only once the recorder stops watching it) made
       // the optimized code bail out and the rest of the run stay in the interpreter (measured: 4×).
       line: (f, line) => `(__tsprof_h[${line}]++, (__tsprof_m[${f}l] | __tsprof_m[${line}]) ? (${f}l = __tsprof_r.l(${f}, ${f}l, ${line})) : (${f}l = ${line}));`,
+      hit: (line) => `__tsprof_h[${line}]++`,
     },
   };
 }
@@ -66,6 +67,7 @@ export function countingProbes(hits: Float64Array): Instrumentation {
       close: () => '',
       expression: () => [`(__tsprof_h[${calls}]++, `, ')'],
       line: (_f, line) => `__tsprof_h[${line}]++;`,
+      hit: (line) => `__tsprof_h[${line}]++`,
     },
   };
 }
@@ -123,8 +125,8 @@ export function clockProbes(hits: Float64Array, time: Float64Array, clock: Int32
       open: (f, outermost) => ` let ${f}l = ${none}, ${f}t = __tsprof_c[${clockSlot}], ${f}n = 0;${outermost ? ` __tsprof_h[${none}]++;` : ''} try {`,
       close: (f) => `} finally { __tsprof_T[${f}l] += (__tsprof_c[${clockSlot}] - ${f}t) | 0; }`,
       expression: () => [`(__tsprof_h[${none}]++, `, ')'],
-      // The leading semicolon ends a previous statement written without one (`let x = 0⏎ while …`).
-      line: (f, line) => `;(__tsprof_h[${line}]++, ${f}n = __tsprof_c[${clockSlot}], __tsprof_T[${f}l] += (${f}n - ${f}t) | 0, ${f}t = ${f}n, ${f}l = ${line});`,
+      line: (f, line) => `(__tsprof_h[${line}]++, ${f}n = __tsprof_c[${clockSlot}], __tsprof_T[${f}l] += (${f}n - ${f}t) | 0, ${f}t = ${f}n, ${f}l = ${line});`,
+      hit: (line) => `__tsprof_h[${line}]++`,
     },
   };
 }
@@ -144,8 +146,8 @@ export function stackProbes(hits: Float64Array, stack: Int32Array, base: number)
       open: (f, outermost) => ` const ${f}d = __tsprof_s[0] + 1;${outermost ? ` __tsprof_h[${calls}]++;` : ''} try {`,
       close: (f) => `} finally { __tsprof_s[0] = ${f}d - 1; }`,
       expression: () => [`(__tsprof_h[${calls}]++, `, ')'],
-      // The leading semicolon ends a previous statement written without one (`let x = 0⏎ while …`).
-      line: (f, line) => `;(__tsprof_h[${line}]++, __tsprof_s[0] = ${f}d, __tsprof_s[${f}d] = ${base + line});`,
+      line: (f, line) => `(__tsprof_h[${line}]++, __tsprof_s[0] = ${f}d, __tsprof_s[${f}d] = ${base + line});`,
+      hit: (line) => `__tsprof_h[${line}]++`,
     },
   };
 }

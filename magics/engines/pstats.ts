@@ -14,6 +14,8 @@ export interface FunctionStats {
   line: number;
   /** Exact call count, when counted. */
   ncalls?: number;
+  /** Primitive calls (not made from inside the function itself), when counted: pstats' `ncalls/primitive`. */
+  pcalls?: number;
   /** Seconds with the function on top of the stack. */
   tottime: number;
   /** Seconds with the function anywhere on the stack (recursion counted once). */
@@ -155,15 +157,23 @@ export function limitRows(rows: FunctionStats[], limits: string[]): FunctionStat
 
 const f8 = (x: number): string => x.toFixed(3).padStart(8);
 
+/** `242785/1` for a recursive function (total/primitive), as pstats prints it; `-` when not counted. */
+export function callsText(r: Pick<FunctionStats, 'ncalls' | 'pcalls'>): string {
+  if (r.ncalls === undefined) return '-';
+  return r.pcalls !== undefined && r.pcalls !== r.ncalls ? `${r.ncalls}/${r.pcalls}` : String(r.ncalls);
+}
+
 export function pstatsText(rows: FunctionStats[], header: string, orderedBy: string, restricted: string | undefined): string {
   const lines = ['', `         ${header}`, '', `   Ordered by: ${orderedBy}`];
   if (restricted) lines.push(`   ${restricted}`);
   lines.push('', '   ncalls  tottime  percall  cumtime  percall filename:lineno(function)');
   for (const r of rows) {
     const n = r.ncalls;
-    const calls = n === undefined ? '-' : String(n);
-    const per = (x: number): string => (n ? f8(x / n) : '       -');
-    lines.push(`${calls.padStart(9)} ${f8(r.tottime)} ${per(r.tottime)} ${f8(r.cumtime)} ${per(r.cumtime)} ${r.label}`);
+    const calls = callsText(r);
+    // pstats divides cumtime by the primitive calls (the calls that began a recursion).
+    const p = r.pcalls ?? n;
+    const per = (x: number, by: number | undefined): string => (by ? f8(x / by) : '       -');
+    lines.push(`${calls.padStart(9)} ${f8(r.tottime)} ${per(r.tottime, n)} ${f8(r.cumtime)} ${per(r.cumtime, p)} ${r.label}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -2,6 +2,7 @@
 // a fresh copy compiled from it on the same lines (plain, with statement probes or hit counters), and
 // pointing the user's binding at that copy for the run and back afterwards.
 import vm from 'node:vm';
+import { parseExpressionAt, tokenizer } from 'acorn';
 import { instrumentScript, type Instrumentation } from './instrument.js';
 import { ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
@@ -33,6 +34,15 @@ export interface Target {
   fresh?: Function;
   /** The source V8 runs during the measurement: coverage offsets refer to it. */
   measured?: string;
+  /**
+   * A method (`area() {…}`, `async *items() {…}`, `get size() {…}`): alone it needs `function` in
+   * front, in place of its name (`replace` characters of its text): lines do not move.
+   */
+  head?: { replace: number; text: string };
+  /** A class: its methods, static blocks and fields are profiled, in a fresh copy of the class. */
+  isClass?: boolean;
+  /** `-f obj.method` where the method is inherited: the copy is an own property for the run, deleted after. */
+  ownBefore?: boolean;
 }
 
 let freshCount = 0;
@@ -58,7 +68,7 @@ export async function resolveTarget(ctx: EngineHost, expr: string, magic = 'lpru
     const starts = lineStarts(source.js);
     found = { name: (value as Function).name || expr, url, js: source.js, startOffset: at, endOffset: at + src.length, firstLine: lineAt(starts, at), lastLine: lineAt(starts, at + src.length - 1) };
   }
-  if (found) return { ...found, kind: 'cell', expr, original: value as Function, freshUrl: `lprun-${++freshCount}-${found.name}` };
+  if (found) return { ...found, ...shapeOf(src), kind: 'cell', expr, original: value as Function, freshUrl: `${magic}-${++freshCount}-${found.name}` };
   return resolveScriptTarget(expr, value as Function, src, magic);
 }
 
@@ -95,8 +105,42 @@ async function resolveScriptTarget(expr: string, fn: Function, src: string, magi
   const starts = lineStarts(js);
   return {
     kind: 'script', expr, original: fn, name: fn.name || expr, url, scriptId, js,
-    startOffset: at, endOffset: at + src.length, firstLine: lineAt(starts, at), lastLine: lineAt(starts, at + src.length - 1), freshUrl: `lprun-${++freshCount}-${fn.name || 'fn'}`,
+    startOffset: at, endOffset: at + src.length, firstLine: lineAt(starts, at), lastLine: lineAt(starts, at + src.length - 1), freshUrl: `${magic}-${++freshCount}-${fn.name || 'fn'}`,
   };
+}
+
+/**
+ * What a function's text is: a function or arrow (compiles alone in parentheses), a class, or a
+ * method, whose name is replaced by `function` for its copy (what the copy's head becomes).
+ */
+export function shapeOf(src: string): Pick<Target, 'head' | 'isClass'> {
+  const options = { ecmaVersion: 'latest', allowAwaitOutsideFunction: true } as const;
+  try {
+    const e = parseExpressionAt(`(${src}\n)`, 0, options) as unknown as { end: number; expression?: unknown };
+    if (e.end === src.length + 1 || e.end === src.length + 3) return /^class\b/.test(src) ? { isClass: true } : {};
+  } catch {
+    // Not an expression alone: a method.
+  }
+  // A method: its head is everything before the parameters' `(` (a computed key's brackets
+  // skipped). Read from tokens: its body may use private names, which do not parse outside the class.
+  try {
+    const tokens = [...tokenizer(src, options)];
+    let depth = 0;
+    for (const [i, tok] of tokens.entries()) {
+      const label = tok.type.label;
+      if (label === '[') depth++;
+      else if (label === ']') depth--;
+      else if (label === '(' && depth === 0 && i > 0) {
+        const before = tokens.slice(0, i);
+        const async = before.length > 1 && before[0].type.label === 'name' && (before[0] as { value?: unknown }).value === 'async';
+        const generator = before.some((t) => t.type.label === '*');
+        return { head: { replace: tok.start, text: `${async ? 'async ' : ''}function${generator ? '*' : ''} ` } };
+      }
+    }
+  } catch {
+    // Leave it to the compiler to say what is wrong.
+  }
+  return {};
 }
 
 /** Slots a counters array needs for a target: one per line, and the last for calls. */
@@ -105,9 +149,12 @@ export function counterSlots(t: Target): number {
 }
 
 /** Swap in the version to measure: a fresh copy (plain or instrumented) for a cell's function, a recompiled one for a file's. */
-export async function activate(ctx: EngineHost, t: Target, instrumentation?: Instrumentation): Promise<void> {
+export async function activate(ctx: EngineHost, t: Target, instrumentation?: Instrumentation, compiled?: Function): Promise<void> {
   if (t.kind === 'cell') {
-    t.fresh = compileFresh(t, instrumentation);
+    // `compiled`: a copy compiled earlier and kept (the line engine keeps instrumented copies between runs).
+    t.fresh = compiled ?? compileFresh(t, instrumentation);
+    const member = memberOf(t.expr);
+    if (member) t.ownBefore = (await ctx.runCode(`Object.prototype.hasOwnProperty.call((${member.holder}), ${member.key})`)) === true;
     await rebind(ctx, t.expr, t.fresh);
     return;
   }
@@ -128,8 +175,11 @@ export async function activate(ctx: EngineHost, t: Target, instrumentation?: Ins
 
 /** Put the original back (into the newest copy of the script, where the function now lives). */
 export async function deactivate(ctx: EngineHost, t: Target): Promise<void> {
-  if (t.kind === 'cell') await rebind(ctx, t.expr, t.original);
-  else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
+  if (t.kind === 'cell') {
+    const member = memberOf(t.expr);
+    if (member && t.ownBefore === false) await ctx.runCode(`delete (${member.holder})[${member.key}]`);
+    else await rebind(ctx, t.expr, t.original);
+  } else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
 }
 
 
@@ -151,21 +201,37 @@ export function inTarget(t: Target, fn: { url: string; scriptId: string; line: n
   return t.kind === 'cell' ? fn.url === t.freshUrl : fn.scriptId === t.scriptId && fn.line >= t.firstLine && fn.line <= t.lastLine;
 }
 
+/** `a.b.c` → holder `a.b` and key `'c'` (as code); `a[k]` → `a` and `k`; undefined for a plain name. */
+function memberOf(expr: string): { holder: string; key: string } | undefined {
+  try {
+    const e = parseExpressionAt(expr, 0, { ecmaVersion: 'latest' }) as unknown as { type: string; end: number; computed: boolean; object: { start: number; end: number }; property: { type: string; name: string; start: number; end: number } };
+    if (e.type !== 'MemberExpression' || e.end !== expr.length || e.property.type === 'PrivateIdentifier') return undefined;
+    return { holder: expr.slice(e.object.start, e.object.end), key: e.computed ? expr.slice(e.property.start, e.property.end) : JSON.stringify(e.property.name) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The function alone as a script, on the same lines as in its cell: padding, then `(function …\n)`. */
-export function freshScript(t: { js: string; startOffset: number; endOffset: number; firstLine: number }): string {
+export function freshScript(t: { js: string; startOffset: number; endOffset: number; firstLine: number; head?: Target['head'] }): string {
   const col = t.startOffset - lineStarts(t.js)[t.firstLine];
-  return `${'\n'.repeat(t.firstLine)}${' '.repeat(col)}(${t.js.slice(t.startOffset, t.endOffset)}\n)`;
+  let text = t.js.slice(t.startOffset, t.endOffset);
+  if (t.head) text = t.head.text + text.slice(t.head.replace);
+  return `${'\n'.repeat(t.firstLine)}${' '.repeat(col)}(${text}\n)`;
 }
 
 /** A fresh copy of a cell's function compiled now (plain or instrumented), on the same lines as the original. */
-function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
+export function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
   const script = freshScript(t);
   try {
     if (!instrumentation) return vm.runInThisContext(script, { filename: t.freshUrl }) as Function;
     const factory = vm.runInThisContext(instrumentScript(script, instrumentation.style).code, { filename: t.freshUrl }) as (...args: unknown[]) => Function;
     return factory(...instrumentation.args);
   } catch (e) {
-    throw new UsageError(`-f ${t.expr} cannot be recompiled on its own (${(e as Error).message}); methods written with the shorthand syntax are not supported yet — profile the function that calls it`);
+    const message = (e as Error).message;
+    const text = t.js.slice(t.startOffset, t.endOffset);
+    if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) throw new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods`);
+    throw new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
   }
 }
 

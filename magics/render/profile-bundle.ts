@@ -4,6 +4,12 @@
 // representations that travel beside it.
 
 export const PROFILE_MIME = 'application/vnd.tsprof.profile+json';
+/**
+ * Marks a chart that the extension's profile view already shows (%prun's flame graph and top-N
+ * chart): the extension renders it as nothing, one view per result; other front ends skip the
+ * unknown type and show the chart's Vega-Lite or SVG. Its value names the view that covers it.
+ */
+export const COMPANION_MIME = 'application/vnd.tsprof.companion+json';
 
 /** A node of the call tree: times in milliseconds. */
 export interface FlameNode {
@@ -25,6 +31,8 @@ export interface PrunRow {
   file: string;
   line: number;
   ncalls?: number;
+  /** Primitive calls (pstats' `ncalls/primitive`), when counted. */
+  pcalls?: number;
   tottime: number;
   cumtime: number;
   samples: number;
@@ -54,6 +62,6 @@ export interface SourceFunction {
 }
 
 export type ProfileBundle =
-  | { version: 1; kind: 'prun'; title: string; header: string; wall: number; exactCounts: boolean; rows: PrunRow[]; flame: FlameNode }
+  | { version: 1; kind: 'prun'; title: string; header: string; wall: number; exactCounts: boolean; rows: PrunRow[]; flame: FlameNode; samples?: number; notes?: string[] }
   | { version: 1; kind: 'lprun'; title: string; unit: number; functions: SourceFunction[] }
   | { version: 1; kind: 'mprun'; title: string; functions: SourceFunction[] };

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 /** A display's data by MIME type (the shape Jupyter's display_data carries; no Jupyter import needed). */
 export type MimeBundle = Record<string, unknown>;
 import type { SvgAnswer, SvgRequest } from './svg-worker.js';
+import { COMPANION_MIME } from './profile-bundle.js';
 
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
 export const VEGALITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -65,7 +66,12 @@ export function renderVegaSvg(spec: Record<string, unknown>): Promise<string> {
   return render(spec, false);
 }
 
-/** A chart bundle: the Vega-Lite spec, its SVG fallback and a text description. */
-export async function chartBundle(vl: VegaLiteSpec, plain: string): Promise<MimeBundle> {
-  return { [VEGALITE_MIME]: vl, 'image/svg+xml': await renderSvg(vl), 'text/plain': plain };
+/**
+ * A chart bundle: the Vega-Lite spec, its SVG fallback and a text description. `coveredBy` (a profile
+ * kind) adds tsprof's companion marker first: the JupyterLab extension, whose view of that profile
+ * already shows the chart, renders it as nothing.
+ */
+export async function chartBundle(vl: VegaLiteSpec, plain: string, coveredBy?: 'prun'): Promise<MimeBundle> {
+  const chart = { [VEGALITE_MIME]: vl, 'image/svg+xml': await renderSvg(vl), 'text/plain': plain };
+  return coveredBy ? { [COMPANION_MIME]: { covers: coveredBy }, ...chart } : chart;
 }

@@ -44,5 +44,17 @@ export function startReporter(config: ReporterConfig): void {
   };
   setInterval(flush, 200).unref();
   process.on('exit', flush);
+  // Ctrl-C on a terminal signals every process of the group, and a process with no handler of its
+  // own dies without 'exit': write what is pending, then let the signal do what it would have done.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      flush();
+      if (process.listenerCount(signal) === 1) {
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
   installRegistry(new ProbeRegistry({ onMark: (m) => pending.push(m) }));
 }

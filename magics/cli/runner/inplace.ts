@@ -50,6 +50,7 @@ function renamed(style: ProbeStyle, suffix: string): ProbeStyle {
     close: (f) => r(style.close(f)),
     expression: style.expression && ((): [string, string] => style.expression!().map(r) as [string, string]),
     line: (f, line) => r(style.line(f, line)),
+    hit: (line) => r(style.hit(line)),
   };
 }
 

@@ -42,7 +42,8 @@ export interface UserProfile {
 }
 
 function isKernelFrame(f: CallFrame): boolean {
-  return f.url.startsWith(PACKAGE_DIST_URL) || f.url.startsWith(PACKAGE_DIST) || f.url === 'node:inspector' || f.url.startsWith('magic-') || f.url === 'tsprof-runner';
+  // node:internal/async_hooks: the kernel's AsyncLocalStorage (which cell is running) hooks every promise the statement makes.
+  return f.url.startsWith(PACKAGE_DIST_URL) || f.url.startsWith(PACKAGE_DIST) || f.url === 'node:inspector' || f.url.startsWith('magic-') || f.url === 'tsprof-runner' || f.url === 'node:internal/async_hooks';
 }
 
 /**
@@ -60,8 +61,11 @@ export function unnamed(url: string, line: number, column: number): string {
 }
 
 export function functionId(f: CallFrame): FunctionId {
-  const name = f.functionName || unnamed(f.url, f.lineNumber, f.columnNumber);
-  return { key: `${f.url}:${f.lineNumber}:${f.columnNumber}:${name}`, name, url: f.url, line: f.lineNumber, column: f.columnNumber, scriptId: f.scriptId };
+  // A script's top level that was already running when a profile started is reported at -1:-1
+  // (seen on the second phase of a fine-then-coarse run); it is the code at 0:0.
+  const [line, column] = f.lineNumber < 0 && f.url ? [0, 0] : [f.lineNumber, f.columnNumber];
+  const name = f.functionName || unnamed(f.url, line, column);
+  return { key: `${f.url}:${line}:${column}:${name}`, name, url: f.url, line, column, scriptId: f.scriptId };
 }
 
 function newNode(fn: FunctionId): TreeNode {
@@ -69,7 +73,7 @@ function newNode(fn: FunctionId): TreeNode {
 }
 
 /** Durations of each sample in µs: the gap to the next sample (the last one gets the mean gap). */
-function sampleDurations(p: CpuProfile): number[] {
+function sampleDurations(p: CpuProfile, window?: { startUs: number; endUs: number }): number[] {
   const n = p.samples.length;
   const times: number[] = [];
   let t = p.startTime;
@@ -77,6 +81,9 @@ function sampleDurations(p: CpuProfile): number[] {
   const out = new Array<number>(n);
   for (let i = 0; i < n - 1; i++) out[i] = Math.max(0, times[i + 1] - times[i]);
   if (n > 0) out[n - 1] = Math.max(0, Math.min(p.endTime - times[n - 1], n > 1 ? (times[n - 1] - times[0]) / (n - 1) : p.endTime - times[0]));
+  // Only the statement's own time counts: a sample's span is cut to the window it ran in, so
+  // the sampled total never exceeds the statement's wall time.
+  if (window) for (let i = 0; i < n; i++) out[i] = Math.max(0, Math.min(times[i] + out[i], window.endUs) - Math.max(times[i], window.startUs));
   return out;
 }
 
@@ -85,6 +92,8 @@ export interface UserStackRules {
   isStart?: (f: CallFrame) => boolean;
   /** Frames of tsprof's own work inside the program (the command line's runner writing its profile): samples through them are left out. */
   exclude?: (f: CallFrame) => boolean;
+  /** The statement's start and end on the profile's clock (µs): sample time outside it is nobody's. */
+  window?: { startUs: number; endUs: number };
 }
 
 export function userProfile(p: CpuProfile, intervalUs: number, rules: UserStackRules = {}): UserProfile {
@@ -115,7 +124,7 @@ export function userProfile(p: CpuProfile, intervalUs: number, rules: UserStackR
 
   const rootFn: FunctionId = { key: '(root)', name: '(root)', url: '', line: -1, column: -1, scriptId: '' };
   const root = newNode(rootFn);
-  const durations = sampleDurations(p);
+  const durations = sampleDurations(p, rules.window);
   const stacks: UserProfile['stacks'] = [];
   let sampled = 0;
   let count = 0;
