@@ -22,6 +22,7 @@ import platform
 import shutil
 import signal
 import subprocess
+import statistics
 import sys
 import tempfile
 import time
@@ -39,6 +40,7 @@ TARGETS = {  # tsprof's targets (DESIGN.md)
     "start_s": 0.5,
     "exec_median_ms": 1.5,
     "burst_s": 0.1,
+    "pipelined_s": 0.5,
     "idle_rss_mib": 100.0,
     "interrupt_ms": 100.0,
 }
@@ -243,6 +245,11 @@ def summarize(r: dict[str, Any]) -> dict[str, Any]:
         s["burst_in_order"] = b["in_order"]
         s["burst_complete"] = b["complete"]
         s["burst_idle_seen"] = b["idle_s"] is not None
+    p = r.get("pipelined")
+    if p:
+        s["pipelined_s"] = p["wall_s"] if (p["in_order"] and p["reply_status"].get("ok") == p["n"]) else None
+        s["pipelined_replies"] = p["replies"]
+        s["pipelined_in_order"] = p["in_order"]
     s["idle_rss_mib"] = g(r, "idle_rss", "mib")
     s["rss_after_burst_mib"] = g(r, "rss_after_burst", "mib")
     i = r.get("interrupt")
@@ -293,6 +300,9 @@ def cells(s: dict[str, Any]) -> dict[str, str]:
         c["burst_lines"] = f"{s['burst_lines']}" + ("" if s["burst_in_order"] else " (out of order)")
         c["burst_before_idle"] = f"{s['burst_lines_before_idle']}" \
             if s["burst_idle_seen"] else "—"
+    if "pipelined_replies" in s:
+        c["pipelined"] = fmt(s["pipelined_s"], 3) if s.get("pipelined_s") is not None else \
+            f"{s['pipelined_replies']} replies" + ("" if s["pipelined_in_order"] else ", out of order")
     c["idle_rss"] = fmt(s.get("idle_rss_mib"), 1)
     c["rss_after_burst"] = fmt(s.get("rss_after_burst_mib"), 1)
     if s.get("interrupt_outcome"):
@@ -317,6 +327,7 @@ ROWS = [  # key, label, target text
     ("exec_median", "execute round-trip, median (ms)", "≤ 1.5"),
     ("exec_p99", "execute round-trip, p99 (ms)", ""),
     ("exec_missing", "executes never answered (5 s each)", "0 / 200"),
+    ("pipelined", "1,000 pipelined executes, in order (s)", "≤ 0.5"),
     ("burst", "20k-line burst: all lines + idle (s)", "≤ 0.1"),
     ("burst_idle", "  burst: send → idle (s)", ""),
     ("burst_lines", "  burst: lines received, in order", "20000"),
@@ -340,6 +351,8 @@ def target_ok(key: str, s: dict[str, Any]) -> bool | None:
         return s["exec_median_ms"] <= t["exec_median_ms"]
     if key == "exec_missing" and s.get("exec_never_answered") is not None:
         return s["exec_never_answered"] == 0
+    if key == "pipelined" and "pipelined_replies" in s:
+        return s.get("pipelined_s") is not None and s["pipelined_s"] <= t["pipelined_s"]
     if key == "burst" and "burst_s" in s:
         return s["burst_s"] is not None and s["burst_s"] <= t["burst_s"]
     if key == "idle_rss" and s.get("idle_rss_mib") is not None:
@@ -355,10 +368,43 @@ RATIO_ROWS = [
     ("start_s", "start"),
     ("exec_median_ms", "execute median"),
     ("exec_p99_ms", "execute p99"),
+    ("pipelined_s", "1,000 pipelined executes"),
     ("burst_s", "burst (all lines + idle)"),
     ("idle_rss_mib", "idle RSS"),
     ("interrupt_ms", "interrupt latency"),
 ]
+
+
+# Ratio targets (issue 13): tsprof at most this fraction of the peer's figure.
+RATIO_TARGETS = {("deno", "start_s"): 0.7, ("deno", "exec_median_ms"): 0.7}
+
+
+def ratio_cell(peer: str, key: str, r: float | None) -> str:
+    if r is None:
+        return "n/a"
+    t = RATIO_TARGETS.get((peer, key))
+    mark = "" if t is None else (f" ✓ (≤ {t}×)" if r <= t else f" ✗ (≤ {t}×)")
+    return f"{r:.2f}×{mark}"
+
+
+def median_summary(ss: list[dict[str, Any]]) -> dict[str, Any]:
+    """Numbers: median over rounds (None if any round has none); the rest from the last round."""
+    out = dict(ss[-1])
+    for k, v in ss[-1].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            xs = [s.get(k) for s in ss]
+            out[k] = statistics.median(xs) if all(isinstance(x, (int, float)) for x in xs) else None
+    return out
+
+
+def median_ratios(rs: list[dict[str, dict[str, float | None]]]) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    for peer in rs[-1]:
+        out[peer] = {}
+        for key in rs[-1][peer]:
+            xs = [r[peer][key] for r in rs]
+            out[peer][key] = statistics.median(xs) if all(x is not None for x in xs) else None  # type: ignore[type-var]
+    return out
 
 
 def ratios(summ: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
@@ -407,9 +453,7 @@ def render(names: list[str], summ: dict[str, dict[str, Any]],
     if "tsprof" in names and peers:
         rr = [["tsprof ÷ peer (< 1 = tsprof better)"] + peers]
         for key, label in RATIO_ROWS:
-            rr.append([label] + [
-                (f"{rat[p][key]:.2f}×" if rat[p][key] is not None else "n/a")
-                for p in peers])
+            rr.append([label] + [ratio_cell(p, key, rat[p][key]) for p in peers])
         out.append("\n" + table(rr))
     return "\n".join(out)
 
@@ -422,6 +466,10 @@ def main() -> None:
     ap.add_argument("--no-build", action="store_true",
                     help="do not run `npx tsc -p .` before probing tsprof")
     ap.add_argument("--out", default=RESULTS)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="probe every kernel this many times, the order reversed each round; "
+                         "figures are medians over rounds, ratios medians of each round's ratios "
+                         "(side by side: load on a shared machine falls on both)")
     a = ap.parse_args()
     names = [n.strip() for n in a.kernels.split(",") if n.strip()]
     specs = kernel_specs()
@@ -448,20 +496,28 @@ def main() -> None:
               + (f" ({b.get('ts_errors')} TS errors; tsc still emits)" if b.get("ts_errors") else "")
               + (f" {b.get('error')}" if b.get("error") else ""), flush=True)
 
-    results: dict[str, Any] = {}
-    for n in names:
-        print(f"probing {n} ...", flush=True)
-        t0 = time.monotonic()
-        r = run_probe(n, dict(specs[n]))
-        results[n] = r
-        msg = f"  {n}: {time.monotonic() - t0:.1f} s"
-        if r.get("error"):
-            msg += f" — {r['error']}"
-        print(msg, flush=True)
+    rounds: list[dict[str, Any]] = []
+    for rnd in range(max(1, a.rounds)):
+        order = names if rnd % 2 == 0 else list(reversed(names))
+        results: dict[str, Any] = {}
+        for n in order:
+            print(f"probing {n} (round {rnd + 1}/{a.rounds}) ...", flush=True)
+            t0 = time.monotonic()
+            r = run_probe(n, dict(specs[n]))
+            results[n] = r
+            msg = f"  {n}: {time.monotonic() - t0:.1f} s"
+            if r.get("error"):
+                msg += f" — {r['error']}"
+            print(msg, flush=True)
+        rounds.append(results)
 
     meta["loadavg_at_end"] = os.getloadavg()
-    summ = {n: summarize(results[n]) for n in names}
-    rat = ratios(summ)
+    per_round = [{n: summarize(rs[n]) for n in names} for rs in rounds]
+    summ = {n: median_summary([pr[n] for pr in per_round]) for n in names}
+    rat = median_ratios([ratios(pr) for pr in per_round])
+    results = rounds[-1]
+    meta["rounds"] = len(rounds)
+    meta["per_round_ratios"] = [ratios(pr) for pr in per_round]
     text = render(names, summ, rat)
     print()
     la0, la1 = meta["machine"]["loadavg_at_start"][0], meta["loadavg_at_end"][0]

@@ -43,6 +43,8 @@ from jupyter_client.connect import write_connection_file
 from jupyter_client.session import Session
 
 N_EXEC = 200
+N_PIPELINED = 1000
+PIPELINED_TIMEOUT = 60.0
 EXEC_TIMEOUT = 5.0          # per trivial execute
 EXEC_GIVE_UP_AFTER = 5      # consecutive unanswered executes -> stop the loop
 EXEC_BUDGET = 90.0          # whole execute loop, seconds -> stop the loop
@@ -515,6 +517,43 @@ def probe(spec: dict[str, Any], pidfile: str | None,
             res["error"] = "kernel died during executes"
             res["log_tail"] = log_tail()
             return res
+
+        checkpoint()
+        # ---- 3b. pipelined executes: N_PIPELINED sent without waiting; time
+        #          from the first send to the last reply and idle; replies must
+        #          come in the order sent, every status ok ----------------------
+        t0 = now()
+        ids = [client.execute(code["trivial"]) for _ in range(N_PIPELINED)]
+        t_sent = now()
+        pos = {m: i for i, m in enumerate(ids)}
+        reply_order: list[int] = []
+        idles = 0
+        pstatus: dict[str, int] = {}
+        t_end = None
+        deadline = t0 + PIPELINED_TIMEOUT
+        while now() < deadline and (len(reply_order) < N_PIPELINED or idles < N_PIPELINED):
+            for ch, m, t in client.poll(0.05):
+                i = pos.get(m["parent_id"])
+                if i is None:
+                    continue
+                if ch == "shell" and m["msg_type"] == "execute_reply":
+                    reply_order.append(i)
+                    st = m["content"].get("status")
+                    pstatus[st] = pstatus.get(st, 0) + 1
+                    t_end = t
+                elif ch == "iopub" and m["msg_type"] == "status" \
+                        and m["content"].get("execution_state") == "idle":
+                    idles += 1
+                    t_end = t
+            if not alive():
+                break
+        done = len(reply_order) == N_PIPELINED and idles == N_PIPELINED
+        res["pipelined"] = {
+            "n": N_PIPELINED, "replies": len(reply_order), "idles": idles,
+            "in_order": reply_order == sorted(reply_order),
+            "reply_status": pstatus, "send_s": t_sent - t0,
+            "wall_s": (t_end - t0) if (done and t_end) else None,
+        }
 
         checkpoint()
         # ---- 4. print burst --------------------------------------------------

@@ -253,8 +253,7 @@ async function main(): Promise<void> {
     await runCell(k, [PRIMES, FIB, TIMED].join('\n'));
     await runCell(k, INSPECTOR_PROBE);
     // %lprun -x and %mprun on the seed's primes(2,000) and primes(100,000); `--lines-only 1` runs just these.
-    // (skipped by `--only prun`, which runs neither).
-    const lineCosts: LineCostRow[] = onlyMode('lprun') || onlyMode('mprun') ? await lineModeCosts(k, reps) : [];
+    const lineCosts: LineCostRow[] = await lineModeCosts(k, reps);
     if (numberFlag('lines-only', 0)) {
       console.log(lineModeText(lineCosts).join('\n'));
       return;

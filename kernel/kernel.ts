@@ -108,6 +108,8 @@ export class Kernel {
   private async handle(channel: 'shell' | 'control', msg: Message, seq = 0): Promise<void> {
     const type = msg.header.msg_type;
     this.status(msg.header, 'busy');
+    // The reply and the idle status leave together: one hand-over to the I/O thread, not two.
+    let reply: OutgoingMessage | undefined;
     try {
       const handler = this.handlers.get(type);
       let content: unknown;
@@ -121,30 +123,41 @@ export class Kernel {
         content = await handler(msg);
       }
       // comm messages and other non-requests get no reply
-      if (content !== undefined && (type.endsWith('_request') || !handler)) this.reply(channel, msg, content);
-      if (this.stopQueue) {
-        this.stopQueue = false;
-        // Abort everything that reached the I/O thread before the error reply left it.
-        this.abortUpTo = Infinity;
-        void this.deps.barrier().then(() => {
-          this.abortUpTo = this.arrived;
-        });
-      }
+      if (content !== undefined && (type.endsWith('_request') || !handler)) reply = this.replyMessage(channel, msg, content);
     } catch (e) {
       log(`handler for ${type} failed: ${(e as Error)?.stack ?? String(e)}`);
-      this.reply(channel, msg, { status: 'error', ename: 'KernelError', evalue: String((e as Error)?.message ?? e), traceback: [] });
+      reply = this.replyMessage(channel, msg, { status: 'error', ename: 'KernelError', evalue: String((e as Error)?.message ?? e), traceback: [] });
     } finally {
-      this.status(msg.header, 'idle');
+      this.deps.session.streams.flush();
+      const idle = this.statusMessage(msg.header, 'idle');
+      if (reply) this.deps.send(reply, idle);
+      else this.deps.send(idle);
+    }
+    if (this.stopQueue) {
+      this.stopQueue = false;
+      // Abort everything that reached the I/O thread before the error reply left it.
+      this.abortUpTo = Infinity;
+      void this.deps.barrier().then(() => {
+        this.abortUpTo = this.arrived;
+      });
     }
   }
 
   private reply(channel: 'shell' | 'control', req: Message, content: unknown): void {
-    this.deps.send({ channel, identities: req.identities, header: newHeader(replyType(req.header.msg_type), this.deps.sessionId), parent_header: req.header, metadata: {}, content });
+    this.deps.send(this.replyMessage(channel, req, content));
+  }
+
+  private replyMessage(channel: 'shell' | 'control', req: Message, content: unknown): OutgoingMessage {
+    return { channel, identities: req.identities, header: newHeader(replyType(req.header.msg_type), this.deps.sessionId), parent_header: req.header, metadata: {}, content };
   }
 
   private status(parent: Header, execution_state: 'busy' | 'idle'): void {
     this.deps.session.streams.flush();
-    this.deps.send({ channel: 'iopub', identities: [Buffer.from('kernel.status')], header: newHeader('status', this.deps.sessionId), parent_header: parent, metadata: {}, content: { execution_state } });
+    this.deps.send(this.statusMessage(parent, execution_state));
+  }
+
+  private statusMessage(parent: Header, execution_state: 'busy' | 'idle'): OutgoingMessage {
+    return { channel: 'iopub', identities: [Buffer.from('kernel.status')], header: newHeader('status', this.deps.sessionId), parent_header: parent, metadata: {}, content: { execution_state } };
   }
 
   private async executeRequest(msg: Message): Promise<unknown> {

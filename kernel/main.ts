@@ -4,6 +4,7 @@
 // kernel_info answered by the I/O thread) while the rest of the kernel is still loading; requests
 // that arrive meanwhile wait in order.
 import { randomUUID } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import { readConnectionFile } from './wire/connection.js';
 import { newHeader } from './wire/header.js';
 import type { Header, Message } from './wire/message.js';
@@ -12,8 +13,16 @@ import { InputSlot } from './io/input-slot.js';
 import { kernelInfo } from './info.js';
 import { log } from './log.js';
 
-// Captured now: a cell may replace globalThis.gc.
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
+// Captured now: a cell may replace globalThis.gc or v8.getHeapStatistics.
+const gc = (globalThis as { gc?: () => void }).gc;
+const heapUsed = getHeapStatistics;
+/**
+ * The kernel's periodic full GC (Kernel.housekeeping) is for its own message garbage; on a notebook
+ * holding a large heap a full GC costs far more than that garbage, so it is skipped there.
+ */
+const collectGarbage = gc && ((): void => {
+  if (heapUsed().used_heap_size < 256 * 1024 * 1024) gc();
+});
 
 export async function runKernel(connectionFile: string): Promise<void> {
   const connection = readConnectionFile(connectionFile);

@@ -102,8 +102,8 @@ const FIGURES: Record<string, Record<string, RegExp[]>> = {
   },
   'fibonacci-prun.ipynb': {
     'count-check': [/C\(30\) by brute force: 1,664,079;  2·F\(30\) − 1 = 1,664,079/],
-    'prun-c': [/^ +1664079 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ cell-\d+:2\(fib\)$/m],
-    'prun-memo': [/^ +57 +[\d.]+ .*\(fibMemo\)$/m],
+    'prun-c': [/^ *1664079\/1 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ cell-\d+:2\(fib\)$/m],
+    'prun-memo': [/^ +57\/1 +[\d.]+ .*\(fibMemo\)$/m],
     'prun-sort': [/Ordered by: cumulative time/, /\(program\)/],
     'read-profile': [/fib30\.cpuprofile: [\d,]+ bytes/, /fib +\d+ samples on top of the stack/],
   },

@@ -136,6 +136,26 @@ for (const [what, code] of [
   })
 }
 
+test('an interrupt ends a pending readline question; process.stdin works again in the next cell', async () => {
+  const asked: Message[] = []
+  k.client.onInput((req) => {
+    asked.push(req)
+    return new Promise<string>(() => undefined)
+  })
+  const header = k.client.header('execute_request')
+  const idle = k.client.waitIdle(header.msg_id, 30_000)
+  const code = 'const rl3 = (await import("node:readline")).createInterface({ input: process.stdin }); await new Promise((r) => rl3.question("q? ", r))'
+  const reply = k.client.sendRequest('shell', header, { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true }, 30_000)
+  await waitFor(() => asked.length === 1, 10_000, 'the input request')
+  await k.client.request('control', 'interrupt_request', {}, 10_000)
+  const r = await reply
+  await idle
+  assert.equal((r.content as { ename?: string }).ename, 'KeyboardInterrupt')
+  answering(['fresh'])
+  const again = await run('const rl4 = (await import("node:readline")).createInterface({ input: process.stdin }); const a4 = await new Promise((r) => rl4.question("", r)); rl4.close(); a4')
+  assert.equal(resultText(again), "'fresh'", JSON.stringify(again.reply.content))
+})
+
 test('jupyter_client: KernelClient.execute(allow_stdin=True) answered with kc.input()', { timeout: 60_000 }, () => {
   const script = `
 import json, sys

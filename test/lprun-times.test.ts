@@ -117,7 +117,7 @@ test('every result adds up: primes by default and with -x, with -u 1e-3', async 
   for (const line of ['%lprun -f primes primes(5000)', '%lprun -x -f primes primes(5000)', '%lprun -u 1e-3 -f primes -f spin primes(5000)']) {
     const { text } = await lprun(line)
     const t = parse(text)
-    assert.ok(t.functions.length >= 1)
+    assert.ok(t.functions.length >= 1, `${line}:\n${text}`)
     assertAddsUp(t)
   }
 })

@@ -114,8 +114,14 @@ export class KernelClient {
 
   async sendRaw(channel: 'shell' | 'control' | 'stdin', header: Header, content: unknown): Promise<void> {
     const socket = channel === 'shell' ? this.shell : channel === 'control' ? this.control : this.stdin;
-    await socket.send(encode({ channel, identities: [], header, parent_header: {}, metadata: {}, content }, this.signer));
+    const frames = encode({ channel, identities: [], header, parent_header: {}, metadata: {}, content }, this.signer);
+    // zeromq allows one pending send per socket: pipelined requests wait their turn, in order.
+    const sent = (this.sending.get(socket) ?? Promise.resolve()).then(() => socket.send(frames));
+    this.sending.set(socket, sent.catch(() => undefined));
+    await sent;
   }
+
+  private readonly sending = new Map<zmq.Dealer, Promise<unknown>>();
 
   /** Execute code; resolves once both the reply and status idle have arrived. */
   async execute(code: string, options: { timeoutMs?: number; silent?: boolean; store_history?: boolean; user_expressions?: Record<string, string>; stop_on_error?: boolean; allow_stdin?: boolean } = {}): Promise<ExecuteResult> {

@@ -110,20 +110,6 @@ export async function profileCalls<T>(run: () => Promise<T>, sources: ReadonlyMa
   const intervals = result.phases.map((p) => p.intervalUs);
   const tree = userProfile(profile, intervals[intervals.length - 1], { window: { startUs: result.startUs, endUs: result.endUs } });
   const stats = functionStats(tree);
-  if (process.env.TSPROF_DEBUG) {
-    const kinds = new Map<string, number>();
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    let t = profile.startTime;
-    profile.samples.forEach((id, i) => {
-      t += profile.timeDeltas[i];
-      if (t < result.startUs || t > result.endUs) return;
-      const f = byId.get(id)!.callFrame;
-      const k = f.url.startsWith('cell-') ? 'cell' : f.functionName || f.url;
-      const d = (profile.timeDeltas[i + 1] ?? 0) / 1000;
-      kinds.set(k, Math.round(((kinds.get(k) ?? 0) + d) * 10) / 10);
-    });
-    process.stderr.write(`DEBUG phases ${result.phases.map((p) => p.profile.samples.length)} window ${result.startUs}-${result.endUs} prof ${profile.startTime}-${profile.endTime} inwindow ${JSON.stringify([...kinds])}\n`);
-  }
   // Offsets of the counted functions are in the instrumented scripts; lines are the same, columns
   // shift on a line with a counter before them. The sampled frames were reported in the same
   // instrumented scripts, so their columns match the counters'.

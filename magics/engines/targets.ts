@@ -149,13 +149,10 @@ export function counterSlots(t: Target): number {
 }
 
 /** Swap in the version to measure: a fresh copy (plain or instrumented) for a cell's function, a recompiled one for a file's. */
-export async function activate(ctx: EngineHost, t: Target, instrumentation?: Instrumentation, compiled?: Function): Promise<void> {
+export async function activate(ctx: EngineHost, t: Target, instrumentation?: Instrumentation): Promise<void> {
   if (t.kind === 'cell') {
-    // `compiled`: a copy compiled earlier and kept (the line engine keeps instrumented copies between runs).
-    t.fresh = compiled ?? compileFresh(t, instrumentation);
-    const member = memberOf(t.expr);
-    if (member) t.ownBefore = (await ctx.runCode(`Object.prototype.hasOwnProperty.call((${member.holder}), ${member.key})`)) === true;
-    await rebind(ctx, t.expr, t.fresh);
+    t.fresh = compileFresh(t, instrumentation);
+    await bindCopy(ctx, t, t.fresh);
     return;
   }
   // Measured: LiveEdit reports success for a version with statement probes but leaves the live
@@ -175,11 +172,8 @@ export async function activate(ctx: EngineHost, t: Target, instrumentation?: Ins
 
 /** Put the original back (into the newest copy of the script, where the function now lives). */
 export async function deactivate(ctx: EngineHost, t: Target): Promise<void> {
-  if (t.kind === 'cell') {
-    const member = memberOf(t.expr);
-    if (member && t.ownBefore === false) await ctx.runCode(`delete (${member.holder})[${member.key}]`);
-    else await rebind(ctx, t.expr, t.original);
-  } else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
+  if (t.kind === 'cell') await unbindCopy(ctx, t);
+  else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
 }
 
 
@@ -221,18 +215,37 @@ export function freshScript(t: { js: string; startOffset: number; endOffset: num
 }
 
 /** A fresh copy of a cell's function compiled now (plain or instrumented), on the same lines as the original. */
-export function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
+function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
   const script = freshScript(t);
   try {
     if (!instrumentation) return vm.runInThisContext(script, { filename: t.freshUrl }) as Function;
     const factory = vm.runInThisContext(instrumentScript(script, instrumentation.style).code, { filename: t.freshUrl }) as (...args: unknown[]) => Function;
     return factory(...instrumentation.args);
   } catch (e) {
-    const message = (e as Error).message;
-    const text = t.js.slice(t.startOffset, t.endOffset);
-    if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) throw new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods`);
-    throw new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
+    throw recompileError(t, e);
   }
+}
+
+/** Why a copy of `t` did not compile, in the user's terms: a method using `super` or `#private` needs its class. */
+export function recompileError(t: Target, e: unknown): UsageError {
+  const message = (e as Error).message;
+  const text = t.js.slice(t.startOffset, t.endOffset);
+  if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods`);
+  return new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
+}
+
+/** Point `t`'s binding at a copy, noting whether a member was the holder's own (`sq.area` is inherited). */
+export async function bindCopy(ctx: EngineHost, t: Target, copy: Function): Promise<void> {
+  const member = memberOf(t.expr);
+  if (member) t.ownBefore = (await ctx.runCode(`Object.prototype.hasOwnProperty.call((${member.holder}), ${member.key})`)) === true;
+  await rebind(ctx, t.expr, copy);
+}
+
+/** Undo bindCopy: the original back, or no own property where there was none. */
+export async function unbindCopy(ctx: EngineHost, t: Target): Promise<void> {
+  const member = memberOf(t.expr);
+  if (member && t.ownBefore === false) await ctx.runCode(`delete (${member.holder})[${member.key}]`);
+  else await rebind(ctx, t.expr, t.original);
 }
 
 /** Point the user's binding at `value`: assignment, or a REPL redeclaration for a const. */

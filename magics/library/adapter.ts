@@ -42,7 +42,7 @@ export interface ProfileRunOptions {
 export async function profileRun(fn: () => unknown, options: ProfileRunOptions): Promise<ProfileResult> {
   const statement = statementOf(fn);
   const run = await withCpuProfile(options.intervalUs, statement);
-  const up = userProfile(run.profile, options.intervalUs);
+  const up = userProfile(run.profile, options.intervalUs, { window: { startUs: run.startUs, endUs: run.endUs } });
   const stats = functionStats(up);
   if (options.exactCalls) {
     const { coverage } = await withPreciseCoverage(false, statement);

@@ -16,7 +16,7 @@ import { htmlTable } from '../render/html.js';
 import { recorderProbes, type Recorder } from '../engines/probes.js';
 import { collectGarbage } from '../engines/v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
-import { activate, deactivate, resolveTarget, type Target } from '../engines/targets.js';
+import { rebind, resolveTarget, type Target } from '../engines/targets.js';
 import { keptCopy } from '../engines/line-profile.js';
 import { displayFile } from '../engines/v8/sources.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
@@ -309,10 +309,10 @@ async function profileMemory(ctx: MagicContext, targets: Target[], statement: ()
   collectGarbage();
   let watched: Awaited<ReturnType<typeof watchGcs>>;
   try {
-    for (const [i, t] of targets.entries()) await activate(ctx, t, undefined, kept[i].fn);
+    for (const [i, t] of targets.entries()) await rebind(ctx, t.expr, kept[i].fn);
     watched = await watchGcs(statement);
   } finally {
-    for (const t of targets) await deactivate(ctx, t);
+    for (const t of targets) await rebind(ctx, t.expr, t.original);
   }
   const functions = targets.map((t, i) => {
     recorders[i].attributeGcs(watched.gcs);

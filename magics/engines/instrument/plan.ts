@@ -76,7 +76,16 @@ export class Planner {
     const body = fn.body as Node;
     const saved = this.breakables;
     this.breakables = [];
-    if (body.type !== 'BlockStatement') {
+    if (body.type !== 'BlockStatement' && outermost && !this.style.expression) {
+      // The profiled function is an arrow with an expression body and the probes need a frame
+      // (%lprun -x, %mprun): give it a block body on the same lines, `=> {…; return (x * x) …}`.
+      const arrow = this.src.find('=>', fn.start, body.start)!;
+      const frame = `__tsp${++this.frames}`;
+      const line = this.src.line(body.start);
+      this.open(arrow.end, ` {;${this.style.open(frame, true)};${this.probe([line], frame)}; return (`);
+      this.close(fn.end, `)${this.style.close(frame)}}`);
+      this.expression(body, frame);
+    } else if (body.type !== 'BlockStatement') {
       const wrap = outermost ? this.style.expression?.() : undefined;
       if (wrap) {
         this.open(body.start, wrap[0]);
@@ -106,7 +115,12 @@ export class Planner {
   }
 
   private list(stmts: Node[], frame: string | undefined, prevLine: number): void {
-    for (const s of stmts) prevLine = this.statement(s, frame, prevLine, []);
+    for (const s of stmts) {
+      const last = this.statement(s, frame, prevLine, []);
+      // A compound statement all on one line (`if (x) y = 1; z = 2`): what follows on it is counted.
+      const line = this.src.line(s.start);
+      prevLine = last === -1 && s.type !== 'BlockStatement' && this.src.line(s.end - 1) === line ? line : last;
+    }
   }
 
   /** A statement where one statement must stay one (branch, loop body): braces if it gets probes. */
@@ -268,9 +282,7 @@ export class Planner {
     }
     if (!target?.renamed) return;
     if (label) this.replaces.push({ start: label.start, end: label.end, text: target.renamed });
-    // Ordered as a closing insert: in `if (x) break` (no semicolon) the `}` that wraps the single
-    // statement ends at the same offset, and the label must come before it (`{break __tspb1}`).
-    else this.close(s.start + 'break'.length, ` ${target.renamed}`);
+    else this.replaces.push({ start: s.start, end: s.start + 'break'.length, text: `break ${target.renamed}` });
   }
 
   /** Functions and classes inside an expression (or a simple statement) get their own probes. */

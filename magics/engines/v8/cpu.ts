@@ -6,7 +6,12 @@ export interface ProfiledRun<T> {
   profile: CpuProfile;
   /** Wall time of the run, in seconds. */
   wall: number;
+  /** The run's start and end on the profiler's clock (monotonic, µs): pass as userProfile's window so sampled time stays within the run. */
+  startUs: number;
+  endUs: number;
 }
+
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /**
  * Sampling every 100 µs cost 5-20% of a statement's time in this kernel (bench/profilers), every
@@ -19,7 +24,7 @@ export async function withCpuProfile<T>(intervalUs: number, run: () => Promise<T
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: intervalUs });
   await post('Profiler.start');
-  const t0 = performance.now();
+  const startUs = nowUs();
   let value: T;
   try {
     value = await run();
@@ -27,9 +32,9 @@ export async function withCpuProfile<T>(intervalUs: number, run: () => Promise<T
     await post('Profiler.stop').catch(() => undefined);
     throw e;
   }
-  const wall = (performance.now() - t0) / 1e3;
+  const endUs = nowUs();
   const { profile } = await post<{ profile: CpuProfile }>('Profiler.stop');
-  return { value, profile, wall };
+  return { value, profile, wall: (endUs - startUs) / 1e6, startUs, endUs };
 }
 
 /**
