@@ -69,7 +69,7 @@ export async function runKernel(connectionFile: string): Promise<void> {
     language,
     sessionId,
     send: (...msgs) => bridge.send(...msgs),
-    barrier: () => bridge.barrier(),
+    sendFenced: (...msgs) => bridge.sendFenced(...msgs),
     collectGarbage,
     shutdown: async () => {
       session.streams.flush();

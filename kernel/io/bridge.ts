@@ -33,14 +33,15 @@ export class IoBridge {
   }
 
   /**
-   * Resolves once the I/O thread has handled every send posted before this call; by then every
-   * request it received earlier has reached the main thread (one ordered port each way).
+   * Send, and resolve once every request the I/O thread received before these messages reached the
+   * sockets has reached the main thread: the echo leaves the I/O thread in the same turn, just before
+   * the messages go out, so a request that answers them can only arrive after it.
    */
-  barrier(): Promise<void> {
+  sendFenced(...msgs: OutgoingMessage[]): Promise<void> {
     const id = ++this.barrierIds;
     return new Promise((resolve) => {
       this.barriers.set(id, resolve);
-      this.worker.postMessage({ kind: 'barrier', id } satisfies ToIo);
+      this.worker.postMessage({ kind: 'send', msgs, barrier: id } satisfies ToIo);
     });
   }
 

@@ -141,12 +141,12 @@ let fromMain = 0;
 port.on('message', (m: ToIo) => {
   fromMain++;
   if (m.kind === 'send') {
+    if (m.barrier !== undefined) toMain({ kind: 'barrier', id: m.barrier });
     for (const msg of m.msgs) {
       if (msg.channel === 'shell') unanswered.delete((msg.parent_header as { msg_id?: string }).msg_id ?? '');
       send(msg);
     }
-  } else if (m.kind === 'barrier') toMain({ kind: 'barrier', id: m.id });
-  else if (m.kind === 'close') void close();
+  } else if (m.kind === 'close') void close();
 });
 
 /**
