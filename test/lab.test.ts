@@ -78,6 +78,11 @@ async function openNotebook(name: string): Promise<Page> {
   await page.goto(`${server.base}lab/workspaces/t${process.pid}-${++workspaces}/tree/${name}?reset&token=${server.token}`)
   await page.locator('.jp-NotebookPanel-toolbar').getByText('TypeScript (tsprof)').waitFor({ timeout: 60_000 })
   await until(async () => (await kernelStatus(page)) === 'idle', 'the kernel to be idle', 60_000)
+  // the file browser closed, as one does to read wide outputs (and for the screenshots)
+  await page.evaluate(() => {
+    const app = (globalThis as unknown as { jupyterapp: { shell: { leftCollapsed?: boolean; collapseLeft?(): void } } }).jupyterapp
+    if (!app.shell.leftCollapsed) app.shell.collapseLeft?.()
+  })
   return page
 }
 
@@ -176,7 +181,7 @@ for (const name of EXAMPLES) {
     const profiles = outputs.filter((o) => o.data?.[PROFILE_MIME]).map((o) => (o.data![PROFILE_MIME] as { kind: string }).kind)
     const views = page.locator('.jp-OutputArea-output.tsprof-rendered:not(.tsprof-companion) > .tsprof-profile')
     assert.equal(await views.count(), profiles.length, 'one tsprof view per profile bundle')
-    for (const flame of await page.locator('.tsprof-flame').all()) {
+    for (const flame of await page.locator('.tsprof-rendered .tsprof-flame').all()) {
       const frames = flame.locator('.tsprof-flame-frame:not([data-frame-id="0"])')
       if ((await frames.count()) === 0) continue // no samples: only the root frame
       const target = frames.first()
@@ -187,7 +192,7 @@ for (const name of EXAMPLES) {
       assert.ok((await flame.locator('.tsprof-flame-crumb').count()) > crumbs, 'the zoom path grew')
       await flame.locator('.tsprof-flame-crumb').first().click() // back out
     }
-    for (const table of await page.locator('table.tsprof-table').all()) await checkSorts(table)
+    for (const table of await page.locator('.tsprof-rendered table.tsprof-table').all()) await checkSorts(table)
     assert.deepEqual(errors, [], 'console and page errors')
     executed.push(name)
     await page.close()
