@@ -419,7 +419,8 @@ test('jupyter nbconvert --to html of each executed example holds its SVG charts,
     const stem = name.replace(/\.ipynb$/, '')
     const html = readFileSync(join(out, `${stem}.html`), 'utf8')
     const svgs = outputsOf(readNotebook(name)).filter((o) => o.data?.['image/svg+xml'] && !o.data['text/html']).length
-    assert.ok((html.match(/<svg[\s>]/g) ?? []).length >= svgs, `${stem}.html holds its ${svgs} SVG charts`)
+    // nbconvert 7 embeds an SVG output as an <img> with a data: URL (older templates inline <svg>)
+    assert.ok((html.match(/<svg[\s>]|src="data:image\/svg\+xml/g) ?? []).length >= svgs, `${stem}.html holds its ${svgs} SVG charts`)
     await page.goto(`file://${join(out, `${stem}.html`)}`, { waitUntil: 'load' })
     const images = await page.evaluate(() => {
       type Img = { complete: boolean; naturalWidth: number; src: string }
@@ -427,7 +428,7 @@ test('jupyter nbconvert --to html of each executed example holds its SVG charts,
       const doc = (globalThis as unknown as { document: { images: Iterable<Img>; querySelectorAll(s: string): Iterable<Svg> } }).document
       return {
         broken: [...doc.images].filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.src.slice(0, 80)),
-        svgs: [...doc.querySelectorAll('.jp-RenderedSVG > svg, .output_svg > div > svg, .output_svg svg')].map((s) => s.getBoundingClientRect()).filter((b) => b.width > 50 && b.height > 20).length,
+        svgs: [...doc.querySelectorAll('.jp-RenderedSVG > svg, .output_svg svg, img[src^="data:image/svg+xml"]')].map((s) => s.getBoundingClientRect()).filter((b) => b.width > 50 && b.height > 20).length,
       }
     })
     assert.deepEqual(images.broken, [], `${stem}.html: missing images`)
