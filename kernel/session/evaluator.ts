@@ -8,6 +8,8 @@
 // the main thread is inside a libuv callback: Node aborts with a corrupted async-hooks stack.)
 import { Session } from 'node:inspector';
 import vm from 'node:vm';
+import { slots, SLOTS_NAME } from './user-realm.js';
+import { adopt } from '../../magics/engines/realm.js';
 
 export type Outcome =
   | { status: 'ok'; value: unknown }
@@ -28,10 +30,7 @@ interface EvaluateResult {
   exceptionDetails?: { exception?: RemoteObject; lineNumber: number; columnNumber: number; text: string };
 }
 
-const RUN = Symbol.for('tsprof.run');
-const SLOT = Symbol.for('tsprof.slot');
 const GROUP = 'tsprof';
-type Slots = { [RUN]?: () => void; [SLOT]?: unknown };
 
 /** Thrown into a cell's await when the user interrupts. */
 export class KeyboardInterrupt extends Error {
@@ -40,7 +39,7 @@ export class KeyboardInterrupt extends Error {
 
 export class Evaluator {
   private readonly session = new Session();
-  private readonly runner = new vm.Script(`globalThis[Symbol.for('tsprof.run')]()`, { filename: 'tsprof-runner' });
+  private readonly runner = new vm.Script(`${SLOTS_NAME}.run()`, { filename: 'tsprof-runner' });
   /** Evaluations waiting to finish; magics can nest one inside another. */
   private readonly pending = new Set<(o: Outcome) => void>();
   /** Counts interrupts, so long-running work can tell whether one arrived since it started. */
@@ -63,8 +62,8 @@ export class Evaluator {
   /** Run synchronous work under Node's SIGINT watchdog: an interrupt ends it with KeyboardInterrupt. */
   interruptible<T>(work: () => T): T {
     let result: T | undefined;
-    const previous = (globalThis as Slots)[RUN];
-    (globalThis as Slots)[RUN] = () => {
+    const previous = slots.run;
+    slots.run = () => {
       result = work();
     };
     try {
@@ -76,7 +75,7 @@ export class Evaluator {
       }
       throw e;
     } finally {
-      (globalThis as Slots)[RUN] = previous;
+      slots.run = previous;
     }
     return result as T;
   }
@@ -107,7 +106,7 @@ export class Evaluator {
         resolve(o);
       };
       this.pending.add(settle);
-      (globalThis as Slots)[RUN] = () =>
+      slots.run = () =>
         this.session.post('Runtime.evaluate', { expression: js, replMode: true, objectGroup: GROUP }, (err, res) => {
           if (done) return;
           if (err) settle(/terminat/i.test(err.message) ? { status: 'interrupted' } : { status: 'error', error: err });
@@ -118,7 +117,7 @@ export class Evaluator {
       } catch (e) {
         settle((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED' ? { status: 'interrupted' } : { status: 'error', error: e });
       } finally {
-        delete (globalThis as Slots)[RUN];
+        slots.run = undefined;
       }
     });
   }
@@ -163,11 +162,11 @@ export class Evaluator {
     if (r.objectId) {
       await this.post('Runtime.callFunctionOn', {
         objectId: r.objectId,
-        functionDeclaration: `function () { 'use strict'; globalThis[Symbol.for('tsprof.slot')] = this; }`,
+        functionDeclaration: `function () { 'use strict'; ${SLOTS_NAME}.value = this; }`,
         silent: true,
       });
-      const value = (globalThis as Slots)[SLOT];
-      delete (globalThis as Slots)[SLOT];
+      const value = slots.value;
+      slots.value = undefined;
       return value;
     }
     if (r.type === 'undefined') return undefined;
@@ -185,7 +184,7 @@ export class Evaluator {
 
   private post<T>(method: string, params: object): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T)));
+      this.session.post(method, params, (err, res) => (err ? reject(err) : resolve(adopt(res) as T)));
     });
   }
 }
