@@ -8,7 +8,11 @@
 // the main thread is inside a libuv callback: Node aborts with a corrupted async-hooks stack.)
 import { Session } from 'node:inspector';
 import vm from 'node:vm';
-import { slots, SLOTS_NAME } from './user-realm.js';
+import { slots, SLOTS_NAME, userGlobal } from './user-realm.js';
+import { installInterruptPoint } from './interrupt-point.js';
+
+const userFunctionProto = userGlobal.Function.prototype;
+const { apply: originalApply, call: originalCall, bind: originalBind } = userFunctionProto;
 import { adopt } from '../../magics/engines/realm.js';
 
 export type Outcome =
@@ -49,7 +53,24 @@ export class Evaluator {
 
   constructor() {
     this.session.connect();
+    // A SIGINT from outside (the terminal, `kill -INT`): the watchdog stops synchronous code; the
+    // listener releases an await. interrupt_request does not use signals (interrupt-point.ts).
     process.on('SIGINT', () => this.interrupt());
+    installInterruptPoint({ interrupt: () => this.interrupt(), terminateNow: () => this.session.post('Runtime.terminateExecution') });
+  }
+
+  /**
+   * Node's SIGINT watchdog (vm breakOnSigint) takes the process's SIGINT listeners off and puts them
+   * back through EventEmitter code that calls the user realm's Function.prototype.apply; once a
+   * cell replaced that, cells run without the watchdog (interrupt_request still stops them).
+   */
+  private watchdogUsable(): boolean {
+    return userFunctionProto.apply === originalApply && userFunctionProto.call === originalCall && userFunctionProto.bind === originalBind;
+  }
+
+  private runSync(): void {
+    if (this.watchdogUsable()) this.runner.runInThisContext({ breakOnSigint: true });
+    else slots.run?.();
   }
 
   /** Called on SIGINT when no synchronous code was running: release whatever the cell awaits. */
@@ -67,7 +88,7 @@ export class Evaluator {
       result = work();
     };
     try {
-      this.runner.runInThisContext({ breakOnSigint: true });
+      this.runSync();
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') {
         this.interruptCount++;
@@ -113,7 +134,7 @@ export class Evaluator {
           else this.outcome(res as unknown as EvaluateResult).then(settle, (e: unknown) => settle({ status: 'error', error: e }));
         });
       try {
-        this.runner.runInThisContext({ breakOnSigint: true });
+        this.runSync();
       } catch (e) {
         settle((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED' ? { status: 'interrupted' } : { status: 'error', error: e });
       } finally {

@@ -13,6 +13,8 @@ export const userGlobal = vm.runInThisContext('globalThis') as typeof globalThis
 export interface Slots {
   run: (() => void) | undefined;
   value: unknown;
+  /** The I/O thread's entry point on the main thread (see interrupt-point.ts). */
+  interrupt?: () => string;
 }
 
 export const slots = vm.runInThisContext(
