@@ -45,16 +45,16 @@ async function checkKernel(k: LaunchedKernel, label: string): Promise<void> {
   const displays = ofType(shown.iopub, 'display_data')
   assert.equal(displays.length, 1, `${label}: display()`)
   assert.equal(content<DisplayContent>(displays[0]).data['text/html'], '<b>shown</b>')
-  assert.equal(await evalOk(k, 'const f = (n: number): number => { let s = 0; for (let i = 0; i < n; i++) s += i; return s }; f(10)'), '45')
+  assert.equal(await evalOk(k, 'const f = (n: number): number => {\n  let s = 0\n  for (let i = 0; i < n; i++) {\n    s += i\n  }\n  return s\n}\nf(10)'), '45')
   for (const magic of ['%timeit -n 3 -r 2 f(100)', '%prun f(1000)', '%lprun -f f f(100)', '%mprun -f f f(100)', '%memit f(100)']) {
     const r = await k.client.execute(magic, { timeoutMs: 60_000 })
     assert.equal(r.reply.content.status, 'ok', `${label}: ${magic}: ${JSON.stringify(r.reply.content)}`)
     assert.ok(ofType(r.iopub, 'display_data').length > 0, `${label}: ${magic} shows its report`)
   }
-  // %lprun counts exactly: f(100) runs its loop body 100 times.
+  // %lprun counts exactly: f(100) runs its loop body (line 4) 100 times.
   const lp = await k.client.execute('%lprun -f f f(100)', { timeoutMs: 60_000 })
   const text = ofType(lp.iopub, 'display_data').map((m) => String(content<DisplayContent>(m).data['text/plain'] ?? '')).join('\n')
-  assert.match(text, /\b100\b/, `${label}: %lprun counts the loop's 100 hits`)
+  assert.match(text, /^\s+4\s+100\s/m, `${label}: %lprun counts the loop body's 100 hits`)
 }
 
 for (const tampering of TAMPERINGS) {
