@@ -3,6 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { Message, OutgoingMessage } from '../wire/message.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 
+// Captured before any cell runs: close() must work after a cell sets `Promise = undefined`.
+const SafePromise = Promise;
+
 export type RequestHandler = (channel: 'shell' | 'control' | 'stdin', msg: Message) => void;
 
 export class IoBridge {
@@ -47,7 +50,7 @@ export class IoBridge {
 
   /** Flush every queued send and close the sockets. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
+    return new SafePromise((resolve) => {
       const timer = setTimeout(resolve, 2000);
       this.closed = () => { clearTimeout(timer); resolve(); };
       this.worker.postMessage({ kind: 'close' } satisfies ToIo);
@@ -57,7 +60,12 @@ export class IoBridge {
 
 /** Structured clone turns Buffers into Uint8Arrays; identities must be sent back byte for byte. */
 function reviveBuffers(msg: Message): Message {
-  msg.identities = msg.identities.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  msg.buffers = msg.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  asBuffers(msg.identities);
+  asBuffers(msg.buffers);
   return msg;
+}
+
+/** In place, by index: this runs in the user's realm, where a cell may have replaced Array.prototype.map. */
+function asBuffers(list: Buffer[]): void {
+  for (let i = 0; i < list.length; i++) list[i] = Buffer.from(list[i].buffer, list[i].byteOffset, list[i].byteLength);
 }

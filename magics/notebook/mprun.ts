@@ -21,6 +21,7 @@ import { keptCopy } from '../engines/line-profile.js';
 import { displayFile } from '../engines/v8/sources.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
+import { adopt } from '../engines/realm.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'f', value: true, repeat: true, metavar: 'FUNC', help: 'profile this function (repeatable); functions defined in notebook cells work' },
@@ -194,7 +195,7 @@ export class MemRecorder implements Recorder<MemFrame> {
  */
 export class GcWatch {
   private readonly entries: PerformanceEntry[] = [];
-  private readonly observer = new PerformanceObserver((list) => this.entries.push(...list.getEntries()));
+  private readonly observer = new PerformanceObserver((list) => this.entries.push(...adopt(list.getEntries())));
   private readonly profiler = new v8.GCProfiler();
   private sizes: number[] = [];
 
@@ -204,7 +205,7 @@ export class GcWatch {
   }
 
   stop(): void {
-    const stats = this.profiler.stop();
+    const stats = adopt(this.profiler.stop());
     this.sizes = (stats?.statistics ?? []).map((s) => {
       const b = s.beforeGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
       const a = s.afterGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
