@@ -18,8 +18,8 @@ export interface KernelDeps {
   language: LanguageService;
   sessionId: string;
   send: (...msgs: OutgoingMessage[]) => void;
-  /** Resolves when every request that reached the I/O thread before the messages already sent has been delivered here. */
-  barrier: () => Promise<void>;
+  /** Send; resolves when every request that reached the I/O thread before these messages left it has been delivered here. */
+  sendFenced: (...msgs: OutgoingMessage[]) => Promise<void>;
   /** The stdin channel: told which execute request may be asked for input. */
   stdin?: { setRequest(request: StdinRequest | undefined): void; renew(): void };
   /** A full garbage collection (the kernel's own `gc`, captured before any cell could replace it). */
@@ -130,16 +130,15 @@ export class Kernel {
     } finally {
       this.deps.session.streams.flush();
       const idle = this.statusMessage(msg.header, 'idle');
-      if (reply) this.deps.send(reply, idle);
+      if (this.stopQueue && reply) {
+        this.stopQueue = false;
+        // Abort everything that reached the I/O thread before the error reply left it.
+        this.abortUpTo = Infinity;
+        void this.deps.sendFenced(reply, idle).then(() => {
+          this.abortUpTo = this.arrived;
+        });
+      } else if (reply) this.deps.send(reply, idle);
       else this.deps.send(idle);
-    }
-    if (this.stopQueue) {
-      this.stopQueue = false;
-      // Abort everything that reached the I/O thread before the error reply left it.
-      this.abortUpTo = Infinity;
-      void this.deps.barrier().then(() => {
-        this.abortUpTo = this.arrived;
-      });
     }
   }
 

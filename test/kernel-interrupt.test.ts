@@ -120,43 +120,98 @@ test('an interrupt while idle is harmless', async () => {
   assert.equal(await evalOk(k, 'await new Promise((r) => setTimeout(() => r("slept"), 100))'), "'slept'");
 });
 
-// Known limit: after an await the loop runs in a microtask, outside the vm call whose SIGINT watchdog
-// stops synchronous code, and terminating it from another thread aborts Node (measured: "Assertion
-// failed: (env_->execution_async_id()) == (0)"). The kernel says so in the cell (next test).
-test('a synchronous loop after an await in the same cell is interrupted too', { todo: 'Node cannot stop a loop in a microtask safely; see the next test' }, async () => {
-  // Its own kernel: if the loop cannot be interrupted, this kernel is lost (we kill it).
-  const k2 = await launchKernel();
-  let passed = false;
-  try {
-    await evalOk(k2, 'let survivor = "still here";');
-    const res = await interruptCell(k2, "await new Promise((r) => setTimeout(r, 10));\nconsole.log('spin');\nwhile (true) {}", 'interrupt_request', 3000, 1500);
-    assertKeyboardInterrupt(res, 'interrupt_request, while(true) after an await');
-    assert.equal(await evalOk(k2, 'survivor'), "'still here'");
-    passed = true;
-  } finally {
-    if (!passed && k2.child.exitCode === null && k2.child.signalCode === null) {
-      const gone = new Promise((r) => k2.child.once('exit', r));
-      k2.child.kill('SIGKILL');
-      await gone;
-    }
-    await k2.stop();
-  }
-});
+// Every position a loop can spin in: the I/O thread stops it through an inspector session on the
+// main thread (kernel/io/interrupter.ts); the kernel and every variable survive, and a queued cell runs.
+const POSITIONS: Array<[string, string]> = [
+  ['after an await', "await new Promise((r) => setTimeout(r, 10));\nconsole.log('spin');\nwhile (true) {}"],
+  ['after await null', "console.log('spin');\nawait null;\nwhile (true) {}"],
+  ['in a timer', "setTimeout(() => { while (true) {} }, 50);\nconsole.log('spin');\nawait new Promise((r) => setTimeout(r, 60_000));"],
+  ['in a promise callback', "Promise.resolve().then(() => { while (true) {} });\nconsole.log('spin');\nawait new Promise((r) => setTimeout(r, 60_000));"],
+  ['in an event handler', "const { EventEmitter } = await import('node:events');\nconst bus = new EventEmitter();\nbus.on('tick', () => { while (true) {} });\nsetTimeout(() => bus.emit('tick'), 50);\nconsole.log('spin');\nawait new Promise((r) => setTimeout(r, 60_000));"],
+  ['in setImmediate', "setImmediate(() => { while (true) {} });\nconsole.log('spin');\nawait new Promise((r) => setTimeout(r, 60_000));"],
+]
 
-test('an interrupt that cannot take effect is explained in the running cell', async () => {
-  const k3 = await launchKernel();
-  try {
-    const run = k3.client.startExecute("await new Promise((r) => setTimeout(r, 10));\nwhile (true) {}");
-    // This kernel is killed below, so the cell never replies: its pending reply is expected to fail.
-    run.done.catch(() => undefined);
-    await sleep(300);
-    await k3.client.request('control', 'interrupt_request', {}, 3000);
-    const notice = await waitFor(() => k3.client.iopubFor(run.msgId).find((m) => typeOf(m) === 'stream' && /cannot stop this cell/.test(String((m.content as { text?: string }).text))), 3000, 'the notice');
-    assert.equal((notice.content as { name: string }).name, 'stderr');
-  } finally {
-    const gone = new Promise((r) => k3.child.once('exit', r));
-    k3.child.kill('SIGKILL');
-    await gone;
-    await k3.stop();
+// Known gap: a loop in a microtask or an immediate queued by the cell runs in the same turn as the
+// kernel's own reactions; terminating it drops them too (V8 drops the microtask queue) and the
+// cell never replies. Each runs on a kernel of its own so a hang cannot spill into other tests.
+const STILL_HANGS = new Set(['in a promise callback', 'in an event handler', 'in setImmediate'])
+
+for (const [where, code] of POSITIONS) {
+  if (STILL_HANGS.has(where)) {
+    test(`interrupt_request stops a loop ${where} (own kernel)`, { todo: 'the kernel reactions queued with the loop are dropped by the termination' }, async () => {
+      const own = await launchKernel()
+      try {
+        await evalOk(own, 'let survivor = 1')
+        const cell = startExecute(own, code, { timeoutMs: 30_000, stop_on_error: false })
+        await waitFor(() => own.client.iopubFor(cell.msgId).some((m) => typeOf(m) === 'stream'), 5000, 'the cell to start')
+        await sleep(150)
+        await own.client.request('control', 'interrupt_request', {}, 5000)
+        const r = await withTimeout(cell.done, 5000, 'the interrupted cell to finish')
+        assert.equal(r.reply.content.ename, 'KeyboardInterrupt')
+        assert.equal(await evalOk(own, 'survivor'), '1')
+      } finally {
+        if (own.child.exitCode === null) own.child.kill('SIGKILL')
+        await own.stop()
+      }
+    })
+    continue
   }
-});
+  test(`interrupt_request stops a loop ${where}, keeps state, and a queued cell runs`, async () => {
+    const res = await interruptCellWithQueued(code)
+    assert.equal(res.reply.ename, 'KeyboardInterrupt')
+    assert.equal(res.queued, '42', 'the cell queued behind the interrupted one ran')
+    assert.equal(await evalOk(k, 'before + 1'), '42')
+    assert.equal(await evalOk(k, 'kept.list.length'), '3')
+  })
+}
+
+/**
+ * Start `code`, queue `before + 1` behind it, interrupt once the first cell printed. The first is
+ * sent with stop_on_error false, so that the queued cell runs rather than being aborted.
+ */
+async function interruptCellWithQueued(code: string): Promise<{ reply: Record<string, unknown>; queued: string | undefined }> {
+  const cell = startExecute(k, code, { timeoutMs: 30_000, stop_on_error: false })
+  await waitFor(() => k.client.iopubFor(cell.msgId).some((m) => typeOf(m) === 'stream'), 5000, 'the cell to start')
+  const queued = startExecute(k, 'before + 1', { timeoutMs: 30_000 })
+  await sleep(150)
+  const ir = await k.client.request('control', 'interrupt_request', {}, 5000)
+  assert.equal(ir.content.status, 'ok')
+  const r = await withTimeout(cell.done, 10_000, 'the interrupted cell to finish')
+  const q = await withTimeout(queued.done, 10_000, 'the queued cell to finish')
+  const result = ofType(q.iopub, 'execute_result')[0]
+  return { reply: r.reply.content, queued: result ? (content<{ data: Record<string, string> }>(result).data['text/plain']) : undefined }
+}
+
+test('a loop in a timer after its cell finished is stopped, and later cells run', async () => {
+  await evalOk(k, "setTimeout(() => { (globalThis as any).__spun = true; while (true) {} }, 100); 'armed'")
+  await sleep(300)
+  const ir = await k.client.request('control', 'interrupt_request', {}, 5000)
+  assert.equal(ir.content.status, 'ok')
+  assert.equal(await evalOk(k, '(globalThis as any).__spun'), 'true')
+  assert.equal(await evalOk(k, 'before'), '41')
+})
+
+test('two interrupt requests back to back never kill the kernel (x50)', async () => {
+  for (let i = 0; i < 50; i++) {
+    const cell = startExecute(k, i % 2 ? 'while (true) {}' : 'await new Promise(() => {})', { timeoutMs: 30_000 })
+    await sleep(20)
+    const [a, b] = await Promise.all([
+      k.client.request('control', 'interrupt_request', {}, 5000),
+      k.client.request('control', 'interrupt_request', {}, 5000),
+    ])
+    assert.equal(a.content.status, 'ok')
+    assert.equal(b.content.status, 'ok')
+    const r = await withTimeout(cell.done, 10_000, `cell ${i} to finish`)
+    assert.equal(r.reply.content.ename, 'KeyboardInterrupt', `round ${i}`)
+    assert.equal(k.child.exitCode, null, `kernel exited in round ${i}`)
+    assert.equal(k.child.signalCode, null, `kernel killed in round ${i}`)
+  }
+  assert.equal(await evalOk(k, 'before + 1'), '42')
+})
+
+test('process.kill(process.pid, "SIGINT") in a cell does not break later cells', async () => {
+  const r = await k.client.execute("process.kill(process.pid, 'SIGINT'); await new Promise((r) => setTimeout(r, 200)); 'after'", { timeoutMs: 10_000 })
+  assert.ok(['ok', 'error'].includes(String(r.reply.content.status)))
+  for (let i = 0; i < 3; i++) assert.equal(await evalOk(k, 'before + 1'), '42')
+  await assertAlive(k)
+})

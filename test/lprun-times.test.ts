@@ -51,11 +51,13 @@ function parse(text: string): Table {
   return { unit, functions }
 }
 
-async function lprun(line: string): Promise<{ text: string; status: string; stdout: string }> {
+async function lprun(line: string): Promise<{ text: string; status: string; stdout: string; stalled: boolean }> {
   const r = await k.client.execute(line)
   const shown = ofType(r.iopub, 'display_data').map((m) => String(content<DisplayContent>(m).data['text/plain']))
   const stdout = ofType(r.iopub, 'stream').map((m) => (m.content as { text: string }).text).join('')
-  return { text: shown.find((t) => t.startsWith('Timer unit:')) ?? '', status: String(r.reply.content.status), stdout }
+  // -x on an overloaded machine: the clock thread got too little CPU, and the magic says so.
+  const stalled = shown.some((t) => t.startsWith('The clock thread waited for a CPU'))
+  return { text: shown.find((t) => t.startsWith('Timer unit:')) ?? '', status: String(r.reply.content.status), stdout, stalled }
 }
 
 /** The Time column adds up to the printed Total time: each printed figure is rounded to 0.1 unit. */
@@ -70,9 +72,11 @@ function assertAddsUp(t: Table): void {
 test('spin(20): the while line, which spends its time calling performance.now(), holds at least 90% of the time', async () => {
   await evalOk(k, SPIN)
   for (const flags of ['', '-x ']) {
-    const { text, status } = await lprun(`%lprun ${flags}-f spin spin(20)`)
+    const { text, status, stalled } = await lprun(`%lprun ${flags}-f spin spin(20)`)
     assert.equal(status, 'ok')
     const t = parse(text)
+    assertAddsUp(t)
+    if (stalled) continue
     const rows = t.functions[0].rows
     const loop = rows.find((r) => r.contents.includes('while'))
     assert.ok((loop?.percent ?? 0) >= 90, `${flags || 'default'}: the while line has ${loop?.percent}%\n${text}`)
@@ -142,12 +146,12 @@ test('process.exit() in the statement: the profile is printed with line_profiler
   await evalOk(k, SPIN)
   await evalOk(k, 'function quits() {\n  spin(10)\n  process.exit(3)\n}')
   for (const flags of ['', '-x ']) {
-    const { text, status } = await lprun(`%lprun ${flags}-f quits quits()`)
+    const { text, status, stalled } = await lprun(`%lprun ${flags}-f quits quits()`)
     assert.equal(status, 'ok')
     assert.match(text, /^\*\*\* process\.exit\(3\) exception caught in code being profiled\.$/m)
     const t = parse(text)
     assert.equal(t.functions[0].rows.find((r) => r.contents.includes('process.exit'))?.hits, 1)
-    assert.ok(t.functions[0].total > 0)
+    assert.ok(t.functions[0].total > 0 || stalled)
   }
   assert.equal(await evalOk(k, '1 + 1'), '2', 'the kernel lives on')
 })

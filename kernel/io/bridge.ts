@@ -3,6 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { Message, OutgoingMessage } from '../wire/message.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 
+// Captured before any cell runs: close() must work after a cell sets `Promise = undefined`.
+const SafePromise = Promise;
+
 export type RequestHandler = (channel: 'shell' | 'control' | 'stdin', msg: Message) => void;
 
 export class IoBridge {
@@ -33,20 +36,21 @@ export class IoBridge {
   }
 
   /**
-   * Resolves once the I/O thread has handled every send posted before this call; by then every
-   * request it received earlier has reached the main thread (one ordered port each way).
+   * Send, and resolve once every request the I/O thread received before these messages reached the
+   * sockets has reached the main thread: the echo leaves the I/O thread in the same turn, just before
+   * the messages go out, so a request that answers them can only arrive after it.
    */
-  barrier(): Promise<void> {
+  sendFenced(...msgs: OutgoingMessage[]): Promise<void> {
     const id = ++this.barrierIds;
     return new Promise((resolve) => {
       this.barriers.set(id, resolve);
-      this.worker.postMessage({ kind: 'barrier', id } satisfies ToIo);
+      this.worker.postMessage({ kind: 'send', msgs, barrier: id } satisfies ToIo);
     });
   }
 
   /** Flush every queued send and close the sockets. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
+    return new SafePromise((resolve) => {
       const timer = setTimeout(resolve, 2000);
       this.closed = () => { clearTimeout(timer); resolve(); };
       this.worker.postMessage({ kind: 'close' } satisfies ToIo);
@@ -56,7 +60,12 @@ export class IoBridge {
 
 /** Structured clone turns Buffers into Uint8Arrays; identities must be sent back byte for byte. */
 function reviveBuffers(msg: Message): Message {
-  msg.identities = msg.identities.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  msg.buffers = msg.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  asBuffers(msg.identities);
+  asBuffers(msg.buffers);
   return msg;
+}
+
+/** In place, by index: this runs in the user's realm, where a cell may have replaced Array.prototype.map. */
+function asBuffers(list: Buffer[]): void {
+  for (let i = 0; i < list.length; i++) list[i] = Buffer.from(list[i].buffer, list[i].byteOffset, list[i].byteLength);
 }

@@ -22,7 +22,6 @@ export type ToMain =
 
 /** Main thread → I/O thread. */
 export type ToIo =
-  | { kind: 'send'; msgs: OutgoingMessage[] }
-  /** Echoed back after everything sent before it was handed to the sockets (see IoBridge.barrier). */
-  | { kind: 'barrier'; id: number }
+  /** `barrier`: echo it back before handing these to the sockets (see IoBridge.sendFenced). */
+  | { kind: 'send'; msgs: OutgoingMessage[]; barrier?: number }
   | { kind: 'close' };

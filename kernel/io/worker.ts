@@ -12,6 +12,7 @@ import { newHeader } from '../wire/header.js';
 import { replyType, type Message, type OutgoingMessage } from '../wire/message.js';
 import { InputSlot } from './input-slot.js';
 import { SendQueue } from './queue.js';
+import { Interrupter } from './interrupter.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 
 const { connection, kernelInfo, session, inputBuffer } = workerData as IoWorkerData;
@@ -59,6 +60,7 @@ function status(parent: Message, execution_state: 'busy' | 'idle'): void {
 }
 
 let shutdownTimer: NodeJS.Timeout | undefined;
+const interrupter = new Interrupter(log);
 
 /** Control requests the I/O thread answers itself; the rest go to the main thread. */
 function onControl(msg: Message): void {
@@ -70,19 +72,19 @@ function onControl(msg: Message): void {
       return;
     case 'interrupt_request':
       status(msg, 'busy');
-      // One interrupt path for everything: SIGINT. While the main thread runs a cell's synchronous
-      // code, Node's SIGINT watchdog (vm breakOnSigint) ends it cleanly; otherwise the main thread's
-      // SIGINT listener cancels the pending await.
-      process.kill(process.pid, 'SIGINT');
+      // Whatever the main thread runs — a cell's loop, a loop after an await, a timer, a promise
+      // callback, an event handler — is stopped through the inspector (interrupter.ts), and the
+      // cell's awaits are released; variables survive.
+      void interrupter.interrupt();
+      // A prompt() blocked on shared memory is woken too (its wait may not see the termination).
       input.interrupt();
-      checkInterruptTookEffect();
       reply(msg, 'control', { status: 'ok' });
       status(msg, 'idle');
       return;
     case 'shutdown_request':
-      // The main thread cleans up and replies. If it is stuck in a callback we cannot interrupt,
-      // reply ourselves and end the process after a grace period.
-      process.kill(process.pid, 'SIGINT');
+      // The main thread cleans up and replies, once whatever it runs is stopped. If it still does
+      // not answer, reply ourselves and end the process after a grace period.
+      void interrupter.interrupt();
       toMain({ kind: 'request', channel: 'control', msg });
       shutdownTimer = setTimeout(() => {
         log('main thread did not answer shutdown in 3 s; ending the process');
@@ -115,7 +117,6 @@ async function receive(name: 'shell' | 'control' | 'stdin', socket: zmq.Router):
       reply(msg, 'shell', kernelInfo);
       status(msg, 'idle');
     } else {
-      if (name === 'shell' && msg.header.msg_type === 'execute_request') unanswered.set(msg.header.msg_id, msg);
       toMain({ kind: 'request', channel: name, msg });
     }
   }
@@ -127,45 +128,19 @@ async function heartbeat(): Promise<void> {
 
 async function close(): Promise<void> {
   clearTimeout(shutdownTimer);
+  interrupter.close();
   await Promise.all(Object.values(queues).map((q) => q.drain()));
   // Closing every socket before the thread ends avoids zeromq's abort at process exit.
   for (const s of [shell, control, stdin, iopub, hb]) s.close();
   toMain({ kind: 'closed' });
 }
 
-// Execute requests handed to the main thread and not yet answered, so that an interrupt the main
-// thread cannot act on still gets an explanation in the right cell.
-const unanswered = new Map<string, Message>();
-let fromMain = 0;
-
 port.on('message', (m: ToIo) => {
-  fromMain++;
   if (m.kind === 'send') {
-    for (const msg of m.msgs) {
-      if (msg.channel === 'shell') unanswered.delete((msg.parent_header as { msg_id?: string }).msg_id ?? '');
-      send(msg);
-    }
-  } else if (m.kind === 'barrier') toMain({ kind: 'barrier', id: m.id });
-  else if (m.kind === 'close') void close();
+    if (m.barrier !== undefined) toMain({ kind: 'barrier', id: m.barrier });
+    for (const msg of m.msgs) send(msg);
+  } else if (m.kind === 'close') void close();
 });
-
-/**
- * After an interrupt, a main thread that says nothing for half a second is running synchronous code
- * Node cannot stop safely (a loop after an await, or inside a timer or promise callback). Say so in
- * the running cell instead of leaving the user waiting.
- */
-function checkInterruptTookEffect(): void {
-  const seen = fromMain;
-  setTimeout(() => {
-    if (fromMain !== seen) return;
-    for (const req of unanswered.values()) {
-      send({
-        channel: 'iopub', identities: [Buffer.from('stream')], header: newHeader('stream', session), parent_header: req.header, metadata: {},
-        content: { name: 'stderr', text: 'tsprof: the interrupt cannot stop this cell: it is running a synchronous loop after an await or inside a callback, which Node cannot interrupt safely. Restart the kernel to stop it (variables will be lost).\n' },
-      });
-    }
-  }, 500).unref();
-}
 
 async function main(): Promise<void> {
   await Promise.all([

@@ -6,6 +6,7 @@
 import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, RequestKind, Requests, ToWorker, WorkerData } from './protocol.js';
+import { adopt } from '../../magics/engines/realm.js';
 
 export interface WorkerClientOptions {
   /** Give up on one request after this long (the first includes loading TypeScript, ~1 s). Default 10 s. */
@@ -76,7 +77,8 @@ export class WorkerClient {
     // The worker writes its own output to fd 2 (worker-stdio.ts), never into this thread's captured streams.
     const worker = new Worker(this.url, { workerData: { cells: [...this.cells] } satisfies WorkerData, execArgv: [] });
     worker.unref();
-    worker.on('message', (m: FromWorker) => {
+    worker.on('message', (message: FromWorker) => {
+      const m = adopt(message);
       if ('error' in m) this.log(`a request failed: ${m.error}`);
       this.settle(m.id, 'result' in m ? m.result : undefined);
     });

@@ -8,6 +8,12 @@
 // the main thread is inside a libuv callback: Node aborts with a corrupted async-hooks stack.)
 import { Session } from 'node:inspector';
 import vm from 'node:vm';
+import { slots, SLOTS_NAME, userGlobal } from './user-realm.js';
+import { installInterruptPoint } from './interrupt-point.js';
+
+const userFunctionProto = userGlobal.Function.prototype;
+const { apply: originalApply, call: originalCall, bind: originalBind } = userFunctionProto;
+import { adopt } from '../../magics/engines/realm.js';
 
 export type Outcome =
   | { status: 'ok'; value: unknown }
@@ -28,10 +34,7 @@ interface EvaluateResult {
   exceptionDetails?: { exception?: RemoteObject; lineNumber: number; columnNumber: number; text: string };
 }
 
-const RUN = Symbol.for('tsprof.run');
-const SLOT = Symbol.for('tsprof.slot');
 const GROUP = 'tsprof';
-type Slots = { [RUN]?: () => void; [SLOT]?: unknown };
 
 /** Thrown into a cell's await when the user interrupts. */
 export class KeyboardInterrupt extends Error {
@@ -40,7 +43,7 @@ export class KeyboardInterrupt extends Error {
 
 export class Evaluator {
   private readonly session = new Session();
-  private readonly runner = new vm.Script(`globalThis[Symbol.for('tsprof.run')]()`, { filename: 'tsprof-runner' });
+  private readonly runner = new vm.Script(`${SLOTS_NAME}.run()`, { filename: 'tsprof-runner' });
   /** Evaluations waiting to finish; magics can nest one inside another. */
   private readonly pending = new Set<(o: Outcome) => void>();
   /** Counts interrupts, so long-running work can tell whether one arrived since it started. */
@@ -50,7 +53,24 @@ export class Evaluator {
 
   constructor() {
     this.session.connect();
+    // A SIGINT from outside (the terminal, `kill -INT`): the watchdog stops synchronous code; the
+    // listener releases an await. interrupt_request does not use signals (interrupt-point.ts).
     process.on('SIGINT', () => this.interrupt());
+    installInterruptPoint({ interrupt: () => this.interrupt(), terminateNow: () => this.session.post('Runtime.terminateExecution') });
+  }
+
+  /**
+   * Node's SIGINT watchdog (vm breakOnSigint) takes the process's SIGINT listeners off and puts them
+   * back through EventEmitter code that calls the user realm's Function.prototype.apply; once a
+   * cell replaced that, cells run without the watchdog (interrupt_request still stops them).
+   */
+  private watchdogUsable(): boolean {
+    return userFunctionProto.apply === originalApply && userFunctionProto.call === originalCall && userFunctionProto.bind === originalBind;
+  }
+
+  private runSync(): void {
+    if (this.watchdogUsable()) this.runner.runInThisContext({ breakOnSigint: true });
+    else slots.run?.();
   }
 
   /** Called on SIGINT when no synchronous code was running: release whatever the cell awaits. */
@@ -63,12 +83,12 @@ export class Evaluator {
   /** Run synchronous work under Node's SIGINT watchdog: an interrupt ends it with KeyboardInterrupt. */
   interruptible<T>(work: () => T): T {
     let result: T | undefined;
-    const previous = (globalThis as Slots)[RUN];
-    (globalThis as Slots)[RUN] = () => {
+    const previous = slots.run;
+    slots.run = () => {
       result = work();
     };
     try {
-      this.runner.runInThisContext({ breakOnSigint: true });
+      this.runSync();
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') {
         this.interruptCount++;
@@ -76,7 +96,7 @@ export class Evaluator {
       }
       throw e;
     } finally {
-      (globalThis as Slots)[RUN] = previous;
+      slots.run = previous;
     }
     return result as T;
   }
@@ -107,18 +127,18 @@ export class Evaluator {
         resolve(o);
       };
       this.pending.add(settle);
-      (globalThis as Slots)[RUN] = () =>
+      slots.run = () =>
         this.session.post('Runtime.evaluate', { expression: js, replMode: true, objectGroup: GROUP }, (err, res) => {
           if (done) return;
           if (err) settle(/terminat/i.test(err.message) ? { status: 'interrupted' } : { status: 'error', error: err });
           else this.outcome(res as unknown as EvaluateResult).then(settle, (e: unknown) => settle({ status: 'error', error: e }));
         });
       try {
-        this.runner.runInThisContext({ breakOnSigint: true });
+        this.runSync();
       } catch (e) {
         settle((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED' ? { status: 'interrupted' } : { status: 'error', error: e });
       } finally {
-        delete (globalThis as Slots)[RUN];
+        slots.run = undefined;
       }
     });
   }
@@ -163,11 +183,11 @@ export class Evaluator {
     if (r.objectId) {
       await this.post('Runtime.callFunctionOn', {
         objectId: r.objectId,
-        functionDeclaration: `function () { 'use strict'; globalThis[Symbol.for('tsprof.slot')] = this; }`,
+        functionDeclaration: `function () { 'use strict'; ${SLOTS_NAME}.value = this; }`,
         silent: true,
       });
-      const value = (globalThis as Slots)[SLOT];
-      delete (globalThis as Slots)[SLOT];
+      const value = slots.value;
+      slots.value = undefined;
       return value;
     }
     if (r.type === 'undefined') return undefined;
@@ -185,7 +205,7 @@ export class Evaluator {
 
   private post<T>(method: string, params: object): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T)));
+      this.session.post(method, params, (err, res) => (err ? reject(err) : resolve(adopt(res) as T)));
     });
   }
 }

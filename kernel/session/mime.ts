@@ -1,6 +1,6 @@
 // A value → its MIME bundle. Objects choose their own bundle through a protocol; everything
 // else gets text/plain from util.inspect. Every bundle carries text/plain.
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 import type { MimeBundle } from '../wire/message.js';
 
 /** Implement `[MIME_BUNDLE]()` (or IPython's `_repr_mimebundle_()`) to choose how a value displays. */
@@ -74,7 +74,8 @@ export function displaysAs<T extends object>(result: T, text: () => string): T {
 
 export function base64(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
-  if (v instanceof ArrayBuffer) return Buffer.from(v).toString('base64');
+  // `types` checks work on values from any realm (cells and the kernel may not share one).
+  if (types.isUint8Array(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (types.isArrayBuffer(v)) return Buffer.from(v as ArrayBuffer).toString('base64');
   throw new TypeError('image data must be a base64 string, a Buffer, a Uint8Array or an ArrayBuffer');
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { DisplayFunction } from './display.js';
 import type { Importer } from './imports.js';
 import { RUNTIME } from './transpile.js';
+import { userGlobal } from './user-realm.js';
 
 export interface CellRuntime {
   import: Importer;
@@ -15,7 +16,7 @@ export interface CellRuntime {
 
 export function installRuntime(runtime: CellRuntime, baseDir: string): void {
   const define = (name: string, value: unknown, enumerable: boolean): void => {
-    Object.defineProperty(globalThis, name, { value, enumerable, writable: true, configurable: true });
+    Object.defineProperty(userGlobal, name, { value, enumerable, writable: true, configurable: true });
   };
   define(RUNTIME, runtime, false);
   define('display', runtime.display, false);

@@ -4,6 +4,7 @@
 // front ends: the notebook magics (magics/notebook/), the command line (magics/cli/) and the
 // library (magics/library/). Each front end provides an EngineHost; an engine takes typed options
 // and returns a typed result, and never imports kernel/ or a front end.
+import vm from 'node:vm';
 
 /** A script the program compiled: the TypeScript the user wrote and the JavaScript V8 ran (same lines). */
 export interface SourceText {
@@ -43,7 +44,8 @@ export interface EngineHost {
  * of its own. Values meant for user code (slots read by compiled snippets) go here, never on a bare
  * `globalThis`.
  */
-export let userGlobal: typeof globalThis = globalThis;
+// vm runs in the main context, whichever realm this module was evaluated in.
+export let userGlobal: typeof globalThis = vm.runInThisContext('globalThis') as typeof globalThis;
 
 export function setUserGlobal(g: typeof globalThis): void {
   userGlobal = g;

@@ -8,6 +8,7 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { Recorder } from './probes.js';
 import type { Target } from './targets.js';
 import { displayFile } from './v8/sources.js';
+import { adopt } from './realm.js';
 
 const MiB = 1024 * 1024;
 export const SKIP_AFTER = 64;
@@ -173,7 +174,7 @@ export class MemRecorder implements Recorder<MemFrame> {
  */
 export class GcWatch {
   private readonly entries: PerformanceEntry[] = [];
-  private readonly observer = new PerformanceObserver((list) => this.entries.push(...list.getEntries()));
+  private readonly observer = new PerformanceObserver((list) => this.entries.push(...adopt(list.getEntries())));
   private readonly profiler = new v8.GCProfiler();
   private sizes: number[] = [];
 
@@ -183,7 +184,7 @@ export class GcWatch {
   }
 
   stop(): void {
-    const stats = this.profiler.stop();
+    const stats = adopt(this.profiler.stop());
     this.sizes = (stats?.statistics ?? []).map((s) => {
       const b = s.beforeGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
       const a = s.afterGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };

@@ -3,6 +3,7 @@
 // main thread computes) and V8 external memory at a fixed interval; chosen functions can be marked
 // (when each call started and ended); per series a least-squares slope and the leak heuristic.
 import v8 from 'node:v8';
+import { types } from 'node:util';
 import { collectGarbage, growth, hrtimeMs, MemorySampler, MiB, rssNow, type Growth, type WorkerSamples } from './v8/memory.js';
 import { EngineUsageError } from './host.js';
 import { leakMessage, mprofSummaryText } from '../render/memory.js';
@@ -114,8 +115,9 @@ export class MarkerLog {
   wrap(fn: Function, name: string): Function {
     const log = this;
     const settle = (m: Marker | undefined, r: unknown): unknown => {
-      if (r instanceof Promise) {
-        return r.then(
+      // types.isPromise: the wrapped function's promise may come from another realm than this code.
+      if (types.isPromise(r)) {
+        return (r as Promise<unknown>).then(
           (v) => (log.exit(m), v),
           (e) => {
             log.exit(m, true);

@@ -2,6 +2,7 @@
 import type { KernelSession } from '../../kernel/session/session.js';
 import type { LanguageService } from '../../kernel/language/index.js';
 import { RUNTIME } from '../../kernel/session/transpile.js';
+import { userGlobal } from '../engines/host.js';
 import { lsmagic, magicHelp } from './lsmagic.js';
 import { MagicRegistry } from './registry.js';
 import { rewriteMagics } from './rewrite.js';
@@ -40,7 +41,7 @@ export function installMagics(session: KernelSession, language: LanguageService)
     },
     registry,
   );
-  Object.assign((globalThis as unknown as Record<string, object>)[RUNTIME], functions);
+  Object.assign((userGlobal as unknown as Record<string, object>)[RUNTIME], functions);
   session.addRewriter(rewriteMagics);
   return registry;
 }

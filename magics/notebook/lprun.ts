@@ -103,6 +103,7 @@ defined in a cell.`,
     if (opts.s) shown = stripZeros(shown);
     const text = lprunText(shown, unit) + (caught ? `\n${caught}` : '');
     const result = new LineProfileResult(functions, text, unit);
+    result.clockShare = run.clockShare;
     if (typeof opts.T === 'string') {
       writeFileSync(opts.T, text);
       process.stdout.write(`*** Profile printout saved to text file '${opts.T}'.\n`);

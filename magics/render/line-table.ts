@@ -3,6 +3,8 @@ import { TIMER_UNIT, type FunctionLines } from '../engines/line-profile.js';
 
 /** A line profile: its functions and the report, printed as the report. */
 export class LineProfileResult {
+  /** -x: share of the run the clock thread had a CPU (see LineProfileRun.clockShare). */
+  clockShare?: number;
   constructor(readonly functions: FunctionLines[], readonly text: string, readonly unit: number) {}
   toString(): string {
     return this.text;

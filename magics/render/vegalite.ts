@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 export type MimeBundle = Record<string, unknown>;
 import type { SvgAnswer, SvgRequest } from './svg-worker.js';
 import { COMPANION_MIME } from './profile-bundle.js';
+import { adopt } from '../engines/realm.js';
 
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
 export const VEGALITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -28,7 +29,8 @@ function renderer(): Worker {
   // here instead would keep the process alive).
   const w = new Worker(new URL('./svg-worker.js', import.meta.url), { execArgv: [] });
   w.unref();
-  w.on('message', (m: SvgAnswer) => {
+  w.on('message', (answer: SvgAnswer) => {
+    const m = adopt(answer);
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);

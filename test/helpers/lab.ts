@@ -75,15 +75,21 @@ export async function startServer(command: string, app: 'ServerApp' | 'NotebookA
   };
 }
 
-/** overrides.json for JupyterLab/Notebook 7: no news or update checks, every cell rendered (no windowing). */
-export function writeLabSettings(dir: string, theme = 'JupyterLab Light'): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'overrides.json'), JSON.stringify({
+/**
+ * overrides.json for JupyterLab: no news or update checks, the light theme, every cell rendered (no
+ * windowing). Notebook 7 gets only the last (a setting of a plugin it lacks breaks its shortcut registry).
+ */
+export function writeLabSettings(dir: string, options: { notebook7?: boolean } = {}): void {
+  mkdirSync(dir, { recursive: true })
+  const lab = {
     '@jupyterlab/apputils-extension:notification': { checkForUpdates: false, fetchNews: 'false' },
-    '@jupyterlab/apputils-extension:themes': { theme },
+    '@jupyterlab/apputils-extension:themes': { theme: 'JupyterLab Light' },
+  }
+  writeFileSync(join(dir, 'overrides.json'), JSON.stringify({
+    ...(options.notebook7 ? {} : lab),
     // outputs of cells out of view must still render (the test inspects them all)
     '@jupyterlab/notebook-extension:tracker': { windowingMode: 'none' },
-  }, null, 2));
+  }, null, 2))
 }
 
 /** Debian's Chromium, headless, with a fresh profile and no background traffic. */
@@ -107,7 +113,7 @@ export function collectErrors(page: Page, into: string[], expected: RegExp[]): v
     if (m.type() === 'error' && !expected.some((re) => re.test(m.text()))) into.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => {
-    if (!expected.some((re) => re.test(e.message))) into.push(`pageerror: ${e.message}`);
+    if (!expected.some((re) => re.test(e.message))) into.push(`pageerror: ${e.message}${process.env.TSPROF_LAB_STACKS ? `\n${e.stack ?? ""}` : ""}`);
   });
 }
 

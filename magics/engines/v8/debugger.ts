@@ -6,19 +6,23 @@
 // enabled debugger hears of those copies (scriptParsed); measured: after disabling and enabling again,
 // a second profile of the same function recompiled the wrong copy and counted nothing.
 import { Session } from 'node:inspector';
+import { adopt } from '../realm.js';
 
+// Made when this module loads, before any cell runs: Node's Session constructor spreads its
+// arguments, which fails once a cell deletes Array.prototype[Symbol.iterator].
+const debuggerSession = new Session();
 let session: Session | undefined;
 const urls = new Map<string, string>();
 
 function post<T>(method: string, params: object = {}): Promise<T> {
   const s = session!;
-  return new Promise((resolve, reject) => s.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
+  return new Promise((resolve, reject) => s.post(method, params, (err, res) => (err ? reject(err) : resolve(adopt(res) as T))));
 }
 
 /** Enable the debugger the first time it is needed; existing scripts are reported on enable. */
 export async function ensureDebugger(): Promise<void> {
   if (session) return;
-  session = new Session();
+  session = debuggerSession;
   session.connect();
   session.on('Debugger.scriptParsed', (m: { params: { scriptId: string; url: string } }) => void urls.set(m.params.scriptId, m.params.url));
   await post('Debugger.enable');

@@ -15,12 +15,16 @@ import { Worker } from 'node:worker_threads';
 import { PACKAGE_DIST_URL } from './calltree.js';
 import type { SamplingProfile } from './heapleaks.js';
 import type { WorkerReply, WorkerRequest } from './heapworker.js';
+import { adopt } from '../realm.js';
 
+// Made when this module loads, before any cell runs: Node's Session constructor spreads its
+// arguments, which fails once a cell deletes Array.prototype[Symbol.iterator].
+const ownSession = new Session();
 let session: Session | undefined;
 
 function own(): Session {
   if (!session) {
-    session = new Session();
+    session = ownSession;
     session.connect();
   }
   return session;
@@ -29,7 +33,7 @@ function own(): Session {
 export function post<T = unknown>(method: string, params: object = {}): Promise<T> {
   const s = own();
   return new Promise((resolve, reject) => {
-    s.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T)));
+    s.post(method, params, (err, res) => (err ? reject(err) : resolve(adopt(res) as T)));
   });
 }
 
@@ -121,11 +125,13 @@ export function maxOrdinal(p: SamplingProfile): number {
 // object ids: later snapshots number objects afresh, which is why ids are compared only within one
 // %%leaks run.)
 let trackingSession: Session | undefined;
+// One object, connected for each run and disconnected after (made early, like ownSession).
+const trackingObject = new Session();
 
 /** Connect the tracker's session ahead of time, so that it exists in every snapshot of a series. */
 export function prepareTracking(): void {
   if (trackingSession) return;
-  trackingSession = new Session();
+  trackingSession = trackingObject;
   trackingSession.connect();
 }
 
@@ -155,7 +161,8 @@ export class HeapWorker {
   constructor() {
     this.worker = new Worker(new URL('./heapworker.js', import.meta.url));
     this.worker.unref();
-    this.worker.on('message', (r: WorkerReply) => {
+    this.worker.on('message', (reply: WorkerReply) => {
+      const r = adopt(reply);
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);

@@ -1,17 +1,21 @@
 // One in-process inspector session for the profiling magics (Profiler and HeapProfiler domains),
 // with typed, promise-returning calls.
 import { Session } from 'node:inspector';
+import { adopt } from '../realm.js';
 
-let session: Session | undefined;
+// Made when this module loads, before any cell runs: Node's Session constructor spreads its
+// arguments, which fails once a cell deletes Array.prototype[Symbol.iterator].
+const session = new Session();
+let connected = false;
 
 export function post<T = unknown>(method: string, params: object = {}): Promise<T> {
-  if (!session) {
-    session = new Session();
+  if (!connected) {
     session.connect();
+    connected = true;
   }
   const s = session;
   return new Promise((resolve, reject) => {
-    s.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T)));
+    s.post(method, params, (err, res) => (err ? reject(err) : resolve(adopt(res) as T)));
   });
 }
 

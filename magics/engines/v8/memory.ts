@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
+import { adopt } from '../realm.js';
 
 export const MiB = 1024 * 1024;
 export const toMiB = (bytes: number): number => bytes / MiB;
@@ -170,7 +171,7 @@ export class HeapPeak {
     if (this.stopped) throw new Error('HeapPeak stopped twice');
     this.stopped = true;
     const end = v8.getHeapStatistics();
-    const data = this.profiler.stop();
+    const data = adopt(this.profiler.stop());
     const heap: Extent = { start: this.start0.used_heap_size, peak: Math.max(this.start0.used_heap_size, end.used_heap_size), end: end.used_heap_size };
     const external: Extent = { start: this.start0.external_memory, peak: Math.max(this.start0.external_memory, end.external_memory), end: end.external_memory };
     let gcTime = 0;

@@ -1,0 +1,91 @@
+// The kernel's own realm. Its main-thread code (session, magics, the transpiler and every npm
+// package they use) is bundled into one script (scripts/bundle-kernel.mjs) and evaluated here in
+// a vm context of its own, so its intrinsics — Array.prototype, Promise, JSON, Map, Math … — are
+// never the ones a cell can replace, freeze or delete. Cells keep running in the main context,
+// where `import`, `require` and every value keep their identity with Node's own modules.
+//
+// What crosses the border on purpose: Node's globals (process, Buffer, timers …) captured here
+// before any cell runs, node: modules from the main realm's require, and the user's globalThis
+// (kernel/session/user-realm.ts). Without a bundle (a build that skipped it) the kernel loads
+// its modules as plain ES modules, in the user's realm, and says so in its log.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+import { log } from '../log.js';
+
+export type KernelModules = typeof import('./entry.js');
+
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BUNDLE = join(DIST, 'kernel/realm/bundle.cjs');
+const INPUTS = join(DIST, 'kernel/realm/bundle.inputs.json');
+
+/** Node's globals a bare V8 context lacks; kernel code gets the ones in force before any cell ran. */
+const NODE_GLOBALS = [
+  'process', 'Buffer', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate',
+  'queueMicrotask', 'structuredClone', 'performance', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController',
+  'AbortSignal', 'atob', 'btoa', 'MessageChannel', 'MessagePort', 'Event', 'EventTarget', 'Blob', 'crypto', 'fetch',
+] as const;
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const NOT_PARAMS = new Set(['globalThis', 'eval', 'arguments', 'undefined', 'NaN', 'Infinity']);
+
+export interface LoadedKernel {
+  modules: KernelModules;
+  /** True when the modules run in their own realm. */
+  separate: boolean;
+}
+
+export async function loadKernelModules(): Promise<LoadedKernel> {
+  if (!(await freshBundle())) {
+    log('kernel bundle missing or stale and esbuild unavailable: kernel code runs in the user realm (cells can break it)');
+    return { modules: await import('./entry.js'), separate: false };
+  }
+  return { modules: evaluateBundle(readFileSync(BUNDLE, 'utf8')), separate: true };
+}
+
+/** The bundle is fresh when no file it was built from changed since; a dev build rebuilds it (~0.3 s). */
+async function freshBundle(): Promise<boolean> {
+  if (existsSync(BUNDLE) && existsSync(INPUTS)) {
+    const built = statSync(BUNDLE).mtimeMs;
+    const inputs = JSON.parse(readFileSync(INPUTS, 'utf8')) as string[];
+    if (inputs.every((rel) => !existsSync(join(DIST, rel)) || statSync(join(DIST, rel)).mtimeMs <= built)) return true;
+  }
+  try {
+    const script = pathToFileURL(join(DIST, '..', 'scripts', 'bundle-kernel.mjs')).href;
+    await ((await import(script)) as { bundleKernel: () => Promise<string> }).bundleKernel();
+    return true;
+  } catch (e) {
+    log(`could not bundle the kernel: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+function evaluateBundle(code: string): KernelModules {
+  const context = vm.createContext({}, { name: 'tsprof kernel' });
+  const own = vm.runInContext('globalThis', context) as Record<string, unknown>;
+  // The realm's builtins become locals of the bundle's function: a global lookup in a vm context
+  // goes through Node's interceptors, a local does not.
+  // Node's globals win over a bare context's namesakes (V8 gives every context a `console` of its own).
+  const main = globalThis as unknown as Record<string, unknown>;
+  const nodeGlobals: string[] = NODE_GLOBALS.filter((n) => n in main);
+  const builtins = Object.getOwnPropertyNames(own).filter((n) => IDENTIFIER.test(n) && !NOT_PARAMS.has(n) && !nodeGlobals.includes(n));
+  const module = { exports: {} as KernelModules };
+  const params = ['exports', 'require', 'module', '__filename', '__dirname', '__tsprofFileUrl', '__tsprofResolve', '__tsprofImport', ...builtins, ...nodeGlobals];
+  const fn = vm.compileFunction(code, params, { parsingContext: context, filename: BUNDLE });
+  const resolve = import.meta.resolve as unknown as (specifier: string, parent?: string) => string;
+  fn(
+    module.exports,
+    createRequire(BUNDLE),
+    module,
+    BUNDLE,
+    dirname(BUNDLE),
+    (rel: string) => pathToFileURL(join(DIST, rel)).href,
+    (specifier: string, parent?: string) => resolve(specifier, parent),
+    (url: string) => import(url),
+    ...builtins.map((n) => own[n]),
+    ...nodeGlobals.map((n) => main[n]),
+  );
+  return module.exports;
+}
