@@ -15,6 +15,8 @@ import { parse } from 'acorn';
 import { transform } from 'sucrase';
 import { ensureDebugger, latestScript, scriptSource, setScriptSource } from './v8/debugger.js';
 import { lineAt, lineStarts } from './v8/lines.js';
+// The cells run in the user's realm (host.ts): the counters must be its globals, not the kernel's.
+import { userGlobal } from './host.js';
 
 const CALLS = '__tsprof_calls';
 const SELF = '__tsprof_self';
@@ -192,7 +194,7 @@ export class CallCounters {
     }
     this.calls = new Float64Array(slots);
     this.self = new Float64Array(slots);
-    const g = globalThis as Record<string, unknown>;
+    const g = userGlobal as unknown as Record<string, unknown>;
     g[CALLS] = this.calls;
     g[SELF] = this.self;
     for (const p of prepared) {
@@ -266,7 +268,7 @@ export function countStatement(ts: string): { code: string; read: (url: string, 
   if (!out || !out.functions.length) return undefined;
   const calls = new Float64Array(out.slots);
   const self = new Float64Array(out.slots);
-  const g = globalThis as Record<string, unknown>;
+  const g = userGlobal as unknown as Record<string, unknown>;
   g[names.calls] = calls;
   g[names.self] = self;
   const { functions, code } = out;
