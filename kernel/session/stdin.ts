@@ -8,6 +8,7 @@ import type { InputSlot } from '../io/input-slot.js';
 import { newHeader } from '../wire/header.js';
 import type { Header, OutgoingMessage } from '../wire/message.js';
 import { KeyboardInterrupt } from './evaluator.js';
+import { userGlobal } from './user-realm.js';
 
 export class StdinNotImplementedError extends Error {
   override name = 'StdinNotImplementedError';
@@ -146,10 +147,11 @@ export function stdinGlobals(channel: StdinChannel): StdinGlobals {
 export function installStdin(channel: StdinChannel): { renew: () => void } {
   const globals = stdinGlobals(channel);
   for (const [name, value] of Object.entries(globals)) {
-    Object.defineProperty(globalThis, name, { value, enumerable: false, writable: true, configurable: true });
+    // On the cells' global object: this module runs in the kernel's own realm.
+    Object.defineProperty(userGlobal, name, { value, enumerable: false, writable: true, configurable: true });
   }
   let stdin = new NotebookStdin(channel);
-  const define = (): void => void Object.defineProperty(process, 'stdin', { get: () => stdin, configurable: true, enumerable: true });
+  const define = (): void => void Object.defineProperty(userGlobal.process, 'stdin', { get: () => stdin, configurable: true, enumerable: true });
   define();
   return {
     renew: () => {
