@@ -173,8 +173,9 @@ export class MemRecorder implements Recorder<MemFrame> {
  * the observer has not delivered yet are then missing, and `matched` says so).
  */
 export class GcWatch {
-  private readonly entries: PerformanceEntry[] = [];
-  private readonly observer = new PerformanceObserver((list) => this.entries.push(...adopt(list.getEntries())));
+  /** Start times of the GCs seen. Read off each entry: its fields are getters, which a copy into this realm would lose. */
+  private readonly starts: number[] = [];
+  private readonly observer = new PerformanceObserver((list) => this.take(list.getEntries()));
   private readonly profiler = new v8.GCProfiler();
   private sizes: number[] = [];
 
@@ -197,13 +198,17 @@ export class GcWatch {
    * means the last GCs' entries were not delivered (a process exiting), so the first ones pair up.
    * Otherwise a mismatch gives no GCs at all.
    */
+  private take(entries: PerformanceEntry[]): void {
+    for (let i = 0; i < entries.length; i++) this.starts[this.starts.length] = entries[i].startTime;
+  }
+
   collect(partial = false): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
-    this.entries.push(...this.observer.takeRecords());
+    this.take(this.observer.takeRecords());
     this.observer.disconnect();
-    const { sizes, entries } = this;
-    const matched = sizes.length === entries.length;
-    const paired = matched || (partial && sizes.length > entries.length) ? entries : [];
-    return { gcs: paired.map((e, i) => ({ t: e.startTime, freed: sizes[i] })), matched };
+    const { sizes, starts } = this;
+    const matched = sizes.length === starts.length;
+    const paired = matched || (partial && sizes.length > starts.length) ? starts : [];
+    return { gcs: paired.map((t, i) => ({ t, freed: sizes[i] })), matched };
   }
 }
 
