@@ -6,7 +6,7 @@ import { Session } from 'node:inspector';
 
 type State = 'terminated' | 'idle' | 'kernel' | 'unavailable';
 
-const EXPRESSION = '__tsprofSlots.interrupt()\n//# sourceURL=tsprof-interrupt';
+const expression = (cell?: number): string => `__tsprofSlots.interrupt(${cell ?? ''})\n//# sourceURL=tsprof-interrupt`;
 /** The kernel's own code is left to finish (it is never stopped midway); this long at most, then give up. */
 const KERNEL_WAIT_MS = 2000;
 
@@ -27,8 +27,12 @@ export class Interrupter {
 
   private async run(): Promise<void> {
     const deadline = Date.now() + KERNEL_WAIT_MS;
+    // The cell running at the first ask is the one stopped; the next cell is left alone.
+    let cell: number | undefined;
     for (;;) {
-      const state = await this.ask();
+      const answer = await this.ask(cell);
+      const state = answer.state;
+      cell ??= answer.cell;
       if (state === 'idle' || state === 'unavailable') return;
       if (state === 'kernel' && Date.now() > deadline) {
         this.log('interrupt: the kernel\'s own code kept running; not stopping it midway');
@@ -46,13 +50,15 @@ export class Interrupter {
     this.session.disconnect();
   }
 
-  private ask(): Promise<State> {
+  private ask(cell?: number): Promise<{ state: State; cell?: number }> {
     return new Promise((resolve) => {
-      if (this.closed) return resolve('unavailable');
-      this.session.post('Runtime.evaluate', { expression: EXPRESSION, returnByValue: true, silent: true }, (err, res) => {
-        const value = (res as { result?: { value?: unknown } } | undefined)?.result?.value;
+      if (this.closed) return resolve({ state: 'unavailable' });
+      this.session.post('Runtime.evaluate', { expression: expression(cell), returnByValue: true, silent: true }, (err, res) => {
+        const value = (res as { result?: { value?: { state?: unknown; cell?: unknown } } } | undefined)?.result?.value;
+        const state = value?.state;
         // Before the session is up (kernel still loading) there is nothing to interrupt.
-        resolve(!err && (value === 'terminated' || value === 'idle' || value === 'kernel') ? value : 'unavailable');
+        if (err || !(state === 'terminated' || state === 'idle' || state === 'kernel')) return resolve({ state: 'unavailable' });
+        resolve({ state, cell: typeof value?.cell === 'number' ? value.cell : undefined });
       });
     });
   }

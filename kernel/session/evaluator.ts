@@ -48,6 +48,8 @@ export class Evaluator {
   private readonly pending = new Set<(o: Outcome) => void>();
   /** Counts interrupts, so long-running work can tell whether one arrived since it started. */
   interruptCount = 0;
+  /** Cells started so far (a magic's nested evaluation is part of its cell). */
+  private cells = 0;
   /** Rejects when the running cell is interrupted; the cell's top-level awaits race it (see guard). */
   private abort?: { promise: Promise<never>; reject: (e: Error) => void };
 
@@ -56,7 +58,7 @@ export class Evaluator {
     // A SIGINT from outside (the terminal, `kill -INT`): the watchdog stops synchronous code; the
     // listener releases an await. interrupt_request does not use signals (interrupt-point.ts).
     process.on('SIGINT', () => this.interrupt());
-    installInterruptPoint({ interrupt: () => this.interrupt(), terminateNow: () => this.session.post('Runtime.terminateExecution') });
+    installInterruptPoint({ interrupt: () => this.interrupt(), cell: () => this.cells, terminateNow: () => this.session.post('Runtime.terminateExecution') });
   }
 
   /**
@@ -113,6 +115,7 @@ export class Evaluator {
   evaluate(js: string): Promise<Outcome> {
     // A new cell (not a magic's nested run) gets a fresh abort signal.
     if (this.pending.size === 0) {
+      this.cells++;
       let reject!: (e: Error) => void;
       const promise = new Promise<never>((_, r) => (reject = r));
       promise.catch(() => undefined);

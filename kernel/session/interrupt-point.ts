@@ -49,6 +49,8 @@ function isKernelFrame(frame: string): boolean {
 export interface InterruptTarget {
   /** Release the running cell's awaits with KeyboardInterrupt. */
   interrupt(): void;
+  /** Which cell runs now (a number that changes with each new cell). */
+  cell(): number;
   /** Terminate the JavaScript running now (V8 Runtime.terminateExecution, synchronously dispatched). */
   terminateNow(): void;
 }
@@ -57,7 +59,13 @@ export function installInterruptPoint(target: InterruptTarget): void {
   const clearAsyncIds = asyncIdStackClearer();
   // Captured now: setImmediate must work even if a cell replaced or deleted the global one.
   const nextTurn = setImmediate;
-  slots.interrupt = (): InterruptState => {
+  slots.interrupt = (expected?: number): { state: InterruptState; cell: number } => {
+    const cell = target.cell();
+    // A later cell is not the one the user stopped: the interrupt is over.
+    if (expected !== undefined && expected !== cell) return { state: 'idle', cell };
+    return { state: stop(), cell };
+  };
+  const stop = (): InterruptState => {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = Infinity;
     const stack = String(new Error().stack).split('\n');
@@ -65,7 +73,11 @@ export function installInterruptPoint(target: InterruptTarget): void {
     const own = stack.findIndex((l) => l.includes(INTERRUPT_URL));
     const below = stack.slice(own + 1).filter((l) => /^\s+at /.test(l));
     if (below.length === 0) {
-      nextTurn(() => target.interrupt());
+      // Only the cell that was running when asked: the next one may start before that turn comes.
+      const cell = target.cell();
+      nextTurn(() => {
+        if (target.cell() === cell) target.interrupt();
+      });
       return 'idle';
     }
     if (below.every(isKernelFrame)) return 'kernel';

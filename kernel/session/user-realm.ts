@@ -14,7 +14,8 @@ export interface Slots {
   run: (() => void) | undefined;
   value: unknown;
   /** The I/O thread's entry point on the main thread (see interrupt-point.ts). */
-  interrupt?: () => string;
+  /** The I/O thread's interrupt point (interrupt-point.ts): `cell` is the cell it is after, once known. */
+  interrupt?: (cell?: number) => { state: string; cell: number };
 }
 
 export const slots = vm.runInThisContext(
