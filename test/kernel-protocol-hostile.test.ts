@@ -94,7 +94,9 @@ test('stop_on_error false: the queued cells run', async () => {
 })
 
 test('aborted replies carry the execution count and their own busy/idle', async () => {
-  const a = startExecute(k, 'throw new Error("x")')
+  // The failing cell runs 100 ms first, so the second request has surely arrived (this test is about
+  // the shape of an aborted reply, not the race).
+  const a = startExecute(k, 'const until = Date.now() + 100\nwhile (Date.now() < until) {}\nthrow new Error("x")')
   const b = startExecute(k, '1')
   const [, rb] = await Promise.all([a.done, b.done])
   const c = rb.reply.content as { status: string; execution_count: number }

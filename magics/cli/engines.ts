@@ -83,7 +83,7 @@ export function sourceIndex(sources: ReadonlyMap<string, string>): SourceIndex {
  * (compiled in by the loader: calls and primitive calls) and V8's coverage for the rest, joined and
  * rendered by the same pstats and call-profile functions as %prun.
  */
-export function callProfile(profile: CpuProfile, intervalUs: number, wall: number, coverage: ScriptCoverage[] | undefined, sources: ReadonlyMap<string, string>, sortKeys: string[], limits: string[], counted: CountedFunction[] = []): CallProfile {
+export function callProfile(profile: CpuProfile, intervalUs: number, wall: number, coverage: ScriptCoverage[] | undefined, sources: ReadonlyMap<string, string>, sortKeys: string[], limits: string[], counted: CountedFunction[] = [], countedFiles: Iterable<string> = []): CallProfile {
   const tree = userProfile(profile, intervalUs, SCRIPT_STACKS);
   const stats = functionStats(tree);
   if (coverage) addCallCounts(stats, coverage, sourceIndex(sources), PACKAGE_DIST_URL);
@@ -94,12 +94,12 @@ export function callProfile(profile: CpuProfile, intervalUs: number, wall: numbe
     return starts.get(url);
   });
   // A counted file's top level ran once, as cProfile's `<module>` (coverage, when on, counted it already).
-  const countedUrls = new Set(counted.map((f) => f.url));
+  const countedUrls = new Set([...countedFiles, ...counted.map((f) => f.url)]);
   for (const r of stats.values()) if (countedUrls.has(r.fn.url) && r.fn.line === 0 && r.fn.column === 0 && r.ncalls === undefined) r.ncalls = 1;
   const all = [...stats.values()];
   const { rows: sorted, orderedBy } = sortRows(all, sortKeys);
   const rows = limitRows(sorted, limits);
-  const exactCounts = coverage !== undefined || counted.length > 0;
+  const exactCounts = coverage !== undefined || countedUrls.size > 0;
   const header = callHeader(all, wall, exactCounts, tree, [intervalUs]);
   const restricted = rows.length < sorted.length ? `List reduced from ${sorted.length} to ${rows.length} due to restriction <${limits.map((l) => JSON.stringify(l)).join(', ')}>` : undefined;
   return { sorted, rows, header, orderedBy, text: pstatsText(rows, header, orderedBy, restricted), tree, cpuprofile: toCpuProfile(tree, profile), exactCounts, wallSeconds: wall };

@@ -51,7 +51,7 @@ out. Worker threads and cluster workers run but are not profiled (profile the wo
       process.stderr.write(`${noCapture('tsprof prun', run)}\n`);
       return run.status;
     }
-    const p = callProfile(c.profile, c.intervalUs, c.wall, c.coverage, run.sources, sortKeys.length ? sortKeys : ['time'], limits, countedFunctions(c.calls, run.counted));
+    const p = callProfile(c.profile, c.intervalUs, c.wall, c.coverage, run.sources, sortKeys.length ? sortKeys : ['time'], limits, countedFunctions(c.calls, run.counted), run.counted.keys());
     const packages = !c.coverage && !opts['no-calls'] && p.rows.some((r) => r.ncalls === undefined && r.fn.url.includes('/node_modules/'));
     const notes = [...c.notes, ...(packages ? ["ncalls '-' on a package's function (node_modules): -c counts those too, at about 2x the run time"] : [])].map((n) => `*** ${n}\n`).join('');
     if (!opts.quiet || !outputs.length) process.stdout.write(notes + p.text);

@@ -119,7 +119,8 @@ export async function load(url: string, context: LoadContext, next: NextLoad): P
   if ((!data.transform.probes && !data.transform.countCalls) || loaded.format !== 'module' || !isUserFile(url) || loaded.source === undefined) return loaded;
   const source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
   const out = transformSource(source, url, fileURLToPath(url), false, 'module', data.transform);
-  if (out.code === source) return loaded;
+  // Unchanged and not counted (a module with nothing to count is still kept: its `<module>` counts).
+  if (out.code === source && !out.counted) return loaded;
   warnSkipped(out.skipped);
   keepSource(url, out.code, out.counted);
   return { ...loaded, source: out.code };

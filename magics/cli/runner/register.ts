@@ -61,7 +61,7 @@ export function registerHooks(transform: TransformConfig, sourcesDir?: string): 
     const out = call({ source, url, filename, ts });
     if ('error' in out) throw out.syntax ? new SyntaxError(out.error) : new Error(out.error);
     for (const s of out.skipped) process.stderr.write(`tsprof: ${s.name} is not measured: ${s.reason}\n`);
-    if (sourcesDir && out.code !== source) writeFileSync(join(sourcesDir, `${process.pid}-cjs-${++kept}.json`), JSON.stringify({ url, js: out.code, counted: out.counted } satisfies SourceRecord));
+    if (sourcesDir && (out.code !== source || out.counted)) writeFileSync(join(sourcesDir, `${process.pid}-cjs-${++kept}.json`), JSON.stringify({ url, js: out.code, counted: out.counted } satisfies SourceRecord));
     module._compile(out.code, filename);
   };
   for (const ext of ['.ts', '.cts', '.mts']) extensions[ext] = (module, filename) => compile(module, filename, true);

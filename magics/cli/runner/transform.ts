@@ -98,7 +98,8 @@ function countCalls(js: string, url: string, format: 'module' | 'commonjs'): Tra
   } catch {
     return { code: js, functions: [], skipped: [] };
   }
-  if (!out.slots) return { code: js, functions: [], skipped: [] };
+  // No functions: still counted, so that its top level shows as `<module>`, called once.
+  if (!out.slots) return { code: js, functions: [], skipped: [], counted: [] };
   const at = prologueOffset(out.code);
   const prologue = `var [__tsprof_cc, __tsprof_cs] = ${REGISTRY}.calls(${JSON.stringify(url)}, ${out.slots});`;
   const code = out.code.slice(0, at) + prologue + out.code.slice(at);
