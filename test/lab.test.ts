@@ -314,6 +314,8 @@ test('Tab completes Math. with sqrt; Shift+Tab shows a type', async () => {
   await page.keyboard.press('Shift+Tab')
   const tooltip = page.locator('.jp-Tooltip')
   await tooltip.waitFor({ state: 'visible', timeout: 15_000 })
+  // The tooltip shows before its text is filled in.
+  await until(async () => /sqrt\(x: number\): number/.test((await tooltip.textContent()) ?? ''), 'the signature with its types in the tooltip', 15_000)
   assert.match((await tooltip.textContent()) ?? '', /sqrt\(x: number\): number/, 'the signature with its types')
   await page.keyboard.press('Escape')
   assert.deepEqual(errors, [], 'console and page errors')
