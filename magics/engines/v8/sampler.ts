@@ -7,6 +7,7 @@
 // thread (`connectToMainThread`): V8 serves that session by interrupting the running JavaScript.
 // The two profiles are joined into one.
 import { Worker } from 'node:worker_threads';
+import { adopt } from '../realm.js';
 import { post, type CpuProfile, type ProfileNode } from './inspector.js';
 
 const WORKER = `
@@ -55,7 +56,8 @@ let flag: Int32Array | undefined;
 
 function reply<T>(w: Worker): Promise<T> {
   return new Promise((resolve, reject) => {
-    w.once('message', (m: T & { error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
+    // A message is cloned into the main realm, whose Array.prototype a cell may have replaced.
+    w.once('message', (m: T & { error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(adopt(m))));
   });
 }
 
