@@ -173,8 +173,16 @@ export class MemRecorder implements Recorder<MemFrame> {
  * the observer has not delivered yet are then missing, and `matched` says so).
  */
 export class GcWatch {
-  private readonly entries: PerformanceEntry[] = [];
-  private readonly observer = new PerformanceObserver((list) => this.entries.push(...adopt(list.getEntries())));
+  private readonly entries: Array<{ startTime: number }> = [];
+  private readonly observer = new PerformanceObserver((list) => this.take(list.getEntries()));
+
+  /**
+   * Copy the start times out by index: the lists are main-realm arrays (a cell may have removed
+   * their iterator), and an entry's fields are getters that adopt()'s own-key copy would lose.
+   */
+  private take(list: readonly PerformanceEntry[]): void {
+    for (let i = 0; i < list.length; i++) this.entries[this.entries.length] = { startTime: list[i].startTime };
+  }
   private readonly profiler = new v8.GCProfiler();
   private sizes: number[] = [];
 
@@ -198,7 +206,7 @@ export class GcWatch {
    * Otherwise a mismatch gives no GCs at all.
    */
   collect(partial = false): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
-    this.entries.push(...this.observer.takeRecords());
+    this.take(this.observer.takeRecords());
     this.observer.disconnect();
     const { sizes, entries } = this;
     const matched = sizes.length === entries.length;
