@@ -18,6 +18,7 @@
 //
 // The thread lives for the kernel's life once started (unref'd, blocked in its event loop when idle).
 import { Worker } from 'node:worker_threads';
+import { withPristine } from './realm.js';
 
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
@@ -94,7 +95,7 @@ export function sampleStack(): Int32Array {
 
 function thread(): Worker {
   if (!worker) {
-    worker = new Worker(WORKER, { eval: true, stdout: false, stderr: false });
+    worker = withPristine(() => new Worker(WORKER, { eval: true, stdout: false, stderr: false }));
     worker.unref();
   }
   return worker;
