@@ -103,17 +103,20 @@ function thread(): Worker {
 
 function next(w: Worker): Promise<string> {
   return new Promise((resolve, reject) => {
+    // on/off, not once: Node's once wrapper binds and applies through Function.prototype, which a cell may have replaced.
     const onMessage = (m: string): void => {
+      w.off('message', onMessage);
       w.off('error', onError);
       resolve(m);
     };
     const onError = (e: Error): void => {
       w.off('message', onMessage);
+      w.off('error', onError);
       worker = undefined;
       reject(e);
     };
-    w.once('message', onMessage);
-    w.once('error', onError);
+    w.on('message', onMessage);
+    w.on('error', onError);
   });
 }
 
