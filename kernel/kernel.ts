@@ -19,7 +19,8 @@ export interface KernelDeps {
   sessionId: string;
   send: (...msgs: OutgoingMessage[]) => void;
   /** Send; resolves when every request that reached the I/O thread before these messages left it has been delivered here. */
-  sendFenced: (...msgs: OutgoingMessage[]) => Promise<void>;
+  /** Send; `fenced` runs once every request that reached the I/O thread before them reached this thread. */
+  sendFenced: (msgs: OutgoingMessage[], fenced: () => void) => void;
   /** The stdin channel: told which execute request may be asked for input. */
   stdin?: { setRequest(request: StdinRequest | undefined): void; renew(): void };
   /** A full garbage collection (the kernel's own `gc`, captured before any cell could replace it). */
@@ -134,7 +135,7 @@ export class Kernel {
         this.stopQueue = false;
         // Abort everything that reached the I/O thread before the error reply left it.
         this.abortUpTo = Infinity;
-        void this.deps.sendFenced(reply, idle).then(() => {
+        this.deps.sendFenced([reply, idle], () => {
           this.abortUpTo = this.arrived;
         });
       } else if (reply) this.deps.send(reply, idle);

@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { Message, OutgoingMessage } from '../wire/message.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 
-// Captured before any cell runs: close() must work after a cell sets `Promise = undefined`.
+// Captured before any cell runs: this module is the main realm's, and sendFenced() (after every
+// failed cell) and close() must work after a cell sets `Promise = undefined`.
 const SafePromise = Promise;
 
 export type RequestHandler = (channel: 'shell' | 'control' | 'stdin', msg: Message) => void;
@@ -36,16 +37,15 @@ export class IoBridge {
   }
 
   /**
-   * Send, and resolve once every request the I/O thread received before these messages reached the
+   * Send, and call `fenced` once every request the I/O thread received before these messages reached the
    * sockets has reached the main thread: the echo leaves the I/O thread in the same turn, just before
    * the messages go out, so a request that answers them can only arrive after it.
    */
-  sendFenced(...msgs: OutgoingMessage[]): Promise<void> {
+  sendFenced(msgs: OutgoingMessage[], fenced: () => void): void {
+    // A callback, not a promise: this realm's Promise.prototype.then is the cells' to replace.
     const id = ++this.barrierIds;
-    return new Promise((resolve) => {
-      this.barriers.set(id, resolve);
-      this.worker.postMessage({ kind: 'send', msgs, barrier: id } satisfies ToIo);
-    });
+    this.barriers.set(id, fenced);
+    this.worker.postMessage({ kind: 'send', msgs, barrier: id } satisfies ToIo);
   }
 
   /** Flush every queued send and close the sockets. */

@@ -52,7 +52,7 @@ export async function startKernel({ bridge, sessionId, early, input, collectGarb
     language,
     sessionId,
     send: (...msgs) => bridge.send(...msgs),
-    sendFenced: (...msgs) => bridge.sendFenced(...msgs),
+    sendFenced: (msgs, fenced) => bridge.sendFenced(msgs, fenced),
     collectGarbage,
     shutdown: async () => {
       session.streams.flush();

@@ -2,6 +2,7 @@
 // else gets text/plain from util.inspect. Every bundle carries text/plain.
 import { inspect, types } from 'node:util';
 import type { MimeBundle } from '../wire/message.js';
+import { withPristine } from '../../magics/engines/realm.js';
 
 /** Implement `[MIME_BUNDLE]()` (or IPython's `_repr_mimebundle_()`) to choose how a value displays. */
 export const MIME_BUNDLE = Symbol.for('tsprof.mimebundle');
@@ -21,8 +22,9 @@ const REPR_METHODS: Array<[string, string]> = [
   ['_repr_json_', 'application/json'],
 ];
 
+/** util.inspect is main-realm code calling e.g. `output.push`: it runs with the realm's methods as at start. */
 export function plainText(value: unknown): string {
-  return typeof value === 'string' ? inspect(value) : inspect(value, { depth: 4, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 });
+  return withPristine(() => (typeof value === 'string' ? inspect(value) : inspect(value, { depth: 4, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 })));
 }
 
 /**

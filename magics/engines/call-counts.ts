@@ -9,17 +9,18 @@
 // exact for direct recursion, the common case; a cycle through other functions (a -> b -> a)
 // counts as primitive here, where cProfile would not.
 //
-// The counters are globals (`__tsprof_calls`), so the recompiled functions keep their scopes and
+// The counters live in the user realm's slot object (`__tsprofEngineSlots.calls`), so the recompiled functions keep their scopes and
 // LiveEdit patches the closures that already exist. Probes add no newlines: lines stay put.
 import { parse } from 'acorn';
 import { transform } from 'sucrase';
 import { ensureDebugger, latestScript, scriptSource, setScriptSource } from './v8/debugger.js';
 import { lineAt, lineStarts } from './v8/lines.js';
 // The cells run in the user's realm (host.ts): the counters must be its globals, not the kernel's.
-import { userGlobal } from './host.js';
+import { USER_SLOTS, userSlots } from './host.js';
 
-const CALLS = '__tsprof_calls';
-const SELF = '__tsprof_self';
+// Slots of the frozen-proof user slot object (host.ts), not globals a cell can freeze away.
+const CALLS = `${USER_SLOTS}.calls`;
+const SELF = `${USER_SLOTS}.self`;
 
 export interface CountedFunction {
   url: string;
@@ -194,9 +195,8 @@ export class CallCounters {
     }
     this.calls = new Float64Array(slots);
     this.self = new Float64Array(slots);
-    const g = userGlobal as unknown as Record<string, unknown>;
-    g[CALLS] = this.calls;
-    g[SELF] = this.self;
+    userSlots.calls = this.calls;
+    userSlots.self = this.self;
     for (const p of prepared) {
       try {
         await setScriptSource(p.scriptId, p.code);
@@ -255,7 +255,7 @@ export function countStatement(ts: string): { code: string; read: (url: string, 
     return undefined;
   }
   const id = ++statementRuns;
-  const names = { calls: `__tsprof_stmt${id}_calls`, self: `__tsprof_stmt${id}_self` };
+  const names = { calls: `${USER_SLOTS}.stmt${id}_calls`, self: `${USER_SLOTS}.stmt${id}_self` };
   let out: ReturnType<typeof instrumentCounters> | undefined;
   for (const type of ['script', 'module'] as const) {
     try {
@@ -268,9 +268,8 @@ export function countStatement(ts: string): { code: string; read: (url: string, 
   if (!out || !out.functions.length) return undefined;
   const calls = new Float64Array(out.slots);
   const self = new Float64Array(out.slots);
-  const g = userGlobal as unknown as Record<string, unknown>;
-  g[names.calls] = calls;
-  g[names.self] = self;
+  userSlots[`stmt${id}_calls`] = calls;
+  userSlots[`stmt${id}_self`] = self;
   const { functions, code } = out;
   return {
     code,

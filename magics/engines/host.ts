@@ -50,3 +50,22 @@ export let userGlobal: typeof globalThis = vm.runInThisContext('globalThis') as 
 export function setUserGlobal(g: typeof globalThis): void {
   userGlobal = g;
 }
+
+/**
+ * Where engines leave values for code they compile into the user's realm (counters, a function to
+ * rebind): a top-level `const` of a script in the main context is a global lexical binding, which
+ * `Object.freeze(globalThis)`, `delete` or `Symbol = undefined` in a cell cannot take away.
+ * Compiled code reads `${USER_SLOTS}.<key>`.
+ */
+export const USER_SLOTS = '__tsprofEngineSlots';
+
+function makeUserSlots(): Record<string, unknown> {
+  // This module may be evaluated once per realm; the binding exists once per main context.
+  try {
+    return vm.runInThisContext(USER_SLOTS, { filename: 'tsprof-slots' }) as Record<string, unknown>;
+  } catch {
+    return vm.runInThisContext(`const ${USER_SLOTS} = { __proto__: null }; ${USER_SLOTS}`, { filename: 'tsprof-slots' }) as Record<string, unknown>;
+  }
+}
+
+export const userSlots: Record<string, unknown> = makeUserSlots();

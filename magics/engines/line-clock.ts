@@ -18,6 +18,7 @@
 //
 // The thread lives for the kernel's life once started (unref'd, blocked in its event loop when idle).
 import { Worker } from 'node:worker_threads';
+import { withPristine } from './realm.js';
 
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
@@ -94,7 +95,7 @@ export function sampleStack(): Int32Array {
 
 function thread(): Worker {
   if (!worker) {
-    worker = new Worker(WORKER, { eval: true, stdout: false, stderr: false });
+    worker = withPristine(() => new Worker(WORKER, { eval: true, stdout: false, stderr: false }));
     worker.unref();
   }
   return worker;
@@ -102,17 +103,20 @@ function thread(): Worker {
 
 function next(w: Worker): Promise<string> {
   return new Promise((resolve, reject) => {
+    // on/off, not once: Node's once wrapper binds and applies through Function.prototype, which a cell may have replaced.
     const onMessage = (m: string): void => {
+      w.off('message', onMessage);
       w.off('error', onError);
       resolve(m);
     };
     const onError = (e: Error): void => {
       w.off('message', onMessage);
+      w.off('error', onError);
       worker = undefined;
       reject(e);
     };
-    w.once('message', onMessage);
-    w.once('error', onError);
+    w.on('message', onMessage);
+    w.on('error', onError);
   });
 }
 

@@ -7,9 +7,11 @@ import { instrumentScript, type Instrumentation } from './instrument.js';
 import { ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
 import { lineAt, lineStarts } from './v8/lines.js';
-import { EngineUsageError as UsageError, userGlobal, type EngineHost } from './host.js';
+import { EngineUsageError as UsageError, USER_SLOTS, userSlots, type EngineHost } from './host.js';
 
-const SLOT = Symbol.for('tsprof.lprun');
+// The function handed to user code, in the frozen-proof slot object (host.ts).
+const SLOT = 'lprun';
+const READ_SLOT = `${USER_SLOTS}.${SLOT}`;
 
 /**
  * A function to profile line by line. A cell's function is recompiled as a fresh copy and the
@@ -74,13 +76,13 @@ export async function resolveTarget(ctx: EngineHost, expr: string, magic = 'lpru
 
 /** A function defined in a file or a package: find its script and where its text sits in it. */
 async function resolveScriptTarget(expr: string, fn: Function, src: string, magic: string): Promise<Target> {
-  (userGlobal as unknown as Record<symbol, unknown>)[SLOT] = fn;
+  userSlots[SLOT] = fn;
   let location: Awaited<ReturnType<typeof functionLocation>>;
   try {
-    const { result } = await post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis[Symbol.for('tsprof.lprun')]`, objectGroup: 'tsprof-targets' });
+    const { result } = await post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: READ_SLOT, objectGroup: 'tsprof-targets' });
     location = result.objectId ? await functionLocation(result.objectId) : undefined;
   } finally {
-    delete (userGlobal as unknown as Record<symbol, unknown>)[SLOT];
+    delete userSlots[SLOT];
     await post('Runtime.releaseObjectGroup', { objectGroup: 'tsprof-targets' });
   }
   if (!location) throw new UsageError(`%${magic}: -f ${expr}: V8 does not say where this function is defined`);
@@ -250,13 +252,13 @@ export async function unbindCopy(ctx: EngineHost, t: Target): Promise<void> {
 
 /** Point the user's binding at `value`: assignment, or a REPL redeclaration for a const. */
 export async function rebind(ctx: EngineHost, expr: string, value: Function): Promise<void> {
-  (userGlobal as unknown as Record<symbol, unknown>)[SLOT] = value;
+  userSlots[SLOT] = value;
   try {
-    await ctx.runCode(`${expr} = globalThis[Symbol.for('tsprof.lprun')];`);
+    await ctx.runCode(`${expr} = ${READ_SLOT};`);
   } catch (e) {
-    if (/^[\w$]+$/.test(expr) && /constant/.test(String((e as Error).message))) await ctx.runCode(`const ${expr} = globalThis[Symbol.for('tsprof.lprun')];`);
+    if (/^[\w$]+$/.test(expr) && /constant/.test(String((e as Error).message))) await ctx.runCode(`const ${expr} = ${READ_SLOT};`);
     else throw new UsageError(`cannot point ${expr} at the profiled copy: ${(e as Error).message}`);
   } finally {
-    delete (userGlobal as unknown as Record<symbol, unknown>)[SLOT];
+    delete userSlots[SLOT];
   }
 }

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 export type MimeBundle = Record<string, unknown>;
 import type { SvgAnswer, SvgRequest } from './svg-worker.js';
 import { COMPANION_MIME } from './profile-bundle.js';
-import { adopt } from '../engines/realm.js';
+import { adopt, withPristine } from '../engines/realm.js';
 
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
 export const VEGALITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -27,7 +27,8 @@ function renderer(): Worker {
   if (worker) return worker;
   // execArgv: [] — no kernel flags. The thread silences its own console (reading its stdout from
   // here instead would keep the process alive).
-  const w = new Worker(new URL('./svg-worker.js', import.meta.url), { execArgv: [] });
+  // Node's Worker set-up calls main-realm methods a cell may have replaced (see withPristine).
+  const w = withPristine(() => new Worker(new URL('./svg-worker.js', import.meta.url), { execArgv: [] }));
   w.unref();
   w.on('message', (answer: SvgAnswer) => {
     const m = adopt(answer);

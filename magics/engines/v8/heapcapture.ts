@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { PACKAGE_DIST_URL } from './calltree.js';
 import type { SamplingProfile } from './heapleaks.js';
 import type { WorkerReply, WorkerRequest } from './heapworker.js';
-import { adopt } from '../realm.js';
+import { adopt, withPristine } from '../realm.js';
 
 // Made when this module loads, before any cell runs: Node's Session constructor spreads its
 // arguments, which fails once a cell deletes Array.prototype[Symbol.iterator].
@@ -159,7 +159,7 @@ export class HeapWorker {
   private dead: Error | undefined;
 
   constructor() {
-    this.worker = new Worker(new URL('./heapworker.js', import.meta.url));
+    this.worker = withPristine(() => new Worker(new URL('./heapworker.js', import.meta.url)));
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
       const r = adopt(reply);

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { adopt } from '../realm.js';
+import { adopt, withPristine } from '../realm.js';
 
 export const MiB = 1024 * 1024;
 export const toMiB = (bytes: number): number => bytes / MiB;
@@ -307,7 +307,7 @@ export class MemorySampler {
     let worker = idleWorker;
     idleWorker = undefined;
     if (!worker) {
-      worker = new Worker(WORKER_URL, { workerData: { pid: process.pid }, stdout: false, stderr: false });
+      worker = withPristine(() => new Worker(WORKER_URL, { workerData: { pid: process.pid }, stdout: false, stderr: false }));
       worker.unref();
       await reply(worker, 'ready');
     }

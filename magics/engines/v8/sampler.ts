@@ -7,6 +7,7 @@
 // thread (`connectToMainThread`): V8 serves that session by interrupting the running JavaScript.
 // The two profiles are joined into one.
 import { Worker } from 'node:worker_threads';
+import { adopt, withPristine } from '../realm.js';
 import { post, type CpuProfile, type ProfileNode } from './inspector.js';
 
 const WORKER = `
@@ -55,7 +56,14 @@ let flag: Int32Array | undefined;
 
 function reply<T>(w: Worker): Promise<T> {
   return new Promise((resolve, reject) => {
-    w.once('message', (m: T & { error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
+    // A message is cloned into the main realm, whose Array.prototype a cell may have replaced.
+    // on/off, not once: Node's once wrapper calls the listener through Function.prototype.apply.
+    const onMessage = (m: T & { error?: string }): void => {
+      w.off('message', onMessage);
+      if (m.error) reject(new Error(m.error));
+      else resolve(adopt(m));
+    };
+    w.on('message', onMessage);
   });
 }
 
@@ -63,7 +71,7 @@ function sampler(): { w: Worker; flag: Int32Array } {
   if (!worker || !flag) {
     const sab = new SharedArrayBuffer(4);
     flag = new Int32Array(sab);
-    worker = new Worker(WORKER, { eval: true, workerData: sab });
+    worker = withPristine(() => new Worker(WORKER, { eval: true, workerData: sab }));
     worker.unref();
   }
   return { w: worker, flag };
