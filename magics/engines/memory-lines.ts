@@ -32,11 +32,19 @@ interface HeapBinding {
   kExternalMemoryIndex: number;
 }
 function heapBinding(): HeapBinding | undefined {
+  // Node 20 warns (DEP0111) on this access, on the user's stderr: that one warning is held back.
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
+    if (code !== 'DEP0111') (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
   try {
     const b = (process as unknown as { binding(name: string): Partial<HeapBinding> }).binding('v8');
     if (b.heapStatisticsBuffer instanceof Float64Array && typeof b.updateHeapStatisticsBuffer === 'function' && typeof b.kUsedHeapSizeIndex === 'number' && typeof b.kExternalMemoryIndex === 'number') return b as HeapBinding;
   } catch {
-    // process.binding removed or refused (--pending-deprecation with --throw-deprecation).
+    // process.binding removed or refused (--throw-deprecation).
+  } finally {
+    process.emitWarning = emit;
   }
   return undefined;
 }
@@ -229,7 +237,6 @@ export class GcWatch {
     // copying the statistics into this realm) have entries but no sizes: they are not the run's.
     const { sizes } = this;
     const starts = this.starts.filter((t) => t <= this.stoppedAt);
-    if (process.env.TSPROF_DEBUG_GC) process.stderr.write(`gc: ${this.starts.length} entries, ${starts.length} before stop, ${sizes.length} sizes\n`);
     const matched = sizes.length === starts.length;
     const paired = matched || (partial && sizes.length > starts.length) ? starts : [];
     return { gcs: paired.map((t, i) => ({ t, freed: sizes[i] })), matched };
