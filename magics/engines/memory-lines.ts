@@ -203,10 +203,12 @@ export class GcWatch {
   private readonly observer = new PerformanceObserver((list) => this.take(list.getEntries()));
   private readonly profiler = new v8.GCProfiler();
   private sizes: number[] = [];
+  private startedAt = 0;
   private stoppedAt = Infinity;
 
   constructor() {
     this.observer.observe({ entryTypes: ['gc'] });
+    this.startedAt = performance.now();
     this.profiler.start();
   }
 
@@ -233,10 +235,12 @@ export class GcWatch {
   collect(partial = false): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
     this.take(this.observer.takeRecords());
     this.observer.disconnect();
-    // GCs after the profiler stopped (the kernel's own work while the last entries are awaited,
-    // copying the statistics into this realm) have entries but no sizes: they are not the run's.
-    const { sizes } = this;
-    const starts = this.starts.filter((t) => t <= this.stoppedAt);
+    // Only GCs that began while the profiler ran have sizes: node delivers an entry on a later turn
+    // of the event loop, so the full GCs run just before (%mprun's own collectGarbage) reach this
+    // observer too, and so do GCs after the profiler stopped (the kernel's work while the last
+    // entries are awaited, copying the statistics into this realm).
+    const { sizes, startedAt, stoppedAt } = this;
+    const starts = this.starts.filter((t) => t >= startedAt && t <= stoppedAt);
     const matched = sizes.length === starts.length;
     const paired = matched || (partial && sizes.length > starts.length) ? starts : [];
     return { gcs: paired.map((t, i) => ({ t, freed: sizes[i] })), matched };
