@@ -161,6 +161,13 @@ export class MemRecorder implements Recorder<MemFrame> {
       if (d > NOISE_BYTES && n > WARMUP) this.allocates[line]++;
       if (n >= SKIP_AFTER && this.allocates[line] < 2 && !this.measureAll) this.measuring[line] = 0;
     }
+    // A stretch of unmeasured lines is not logged: a GC in it freed other lines' garbage as much
+    // as this line's (as before the stretches were closed at all).
+    if (!measured) {
+      f.used = used;
+      f.t = now;
+      return;
+    }
     // Consecutive intervals of one line (a one-line loop's steps) are one entry: a GC in either is
     // the line's all the same, and 100,000 entries would be megabytes allocated by the probe.
     const last = (this.logged - 1) * 3;
