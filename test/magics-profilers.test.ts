@@ -232,7 +232,9 @@ test('%mprun puts allocated bytes on the right lines (within 10%) with exact occ
   assert.ok(Math.abs(at(2).allocated! * MiB - 800_000) / 800_000 < 0.1, `new Array(n).fill(0): ${at(2).allocated! * MiB} bytes`);
   assert.ok(Math.abs(at(3).allocated! * MiB - 800_000) / 800_000 < 0.1, `new Float64Array(n): ${at(3).allocated! * MiB} bytes`);
   assert.ok(at(5).allocated! * MiB > 2_000_000, `a Map of 100,000 entries takes megabytes: ${at(5).allocated! * MiB}`);
-  assert.ok(Math.abs(at(7).allocated!) * MiB < 10_000, `counting in small integers allocates nothing: ${at(7).allocated! * MiB}`);
+  // Nothing per step: what shows is the probes' first 64 measured runs and, on this cold copy, V8
+  // tiering it up (0.1–0.3 MiB), which the Increments now keep so that they add up.
+  assert.ok(Math.abs(at(7).allocated!) * MiB < 512 * 1024, `counting in small integers allocates nothing per step: ${at(7).allocated! * MiB}`);
   assert.equal(at(1).occurrences, 1, 'one call');
   assert.equal(at(2).occurrences, 1);
   assert.equal(at(5).occurrences, 100_001, 'a one-line loop: its header counts each evaluation, as memory_profiler does');

@@ -19,44 +19,65 @@ interface MemFrame {
   t: number;
 }
 
-/** Heap used + external memory, the memory a program's own objects and buffers take. */
+/**
+ * Heap used + external memory, the memory a program's own objects and buffers take, read without
+ * allocating: node's v8 binding fills a Float64Array that `v8.getHeapStatistics()` copies into a
+ * fresh object (~200 bytes a reading, 20 MiB over a 100,000-step loop, which then read as the
+ * loop's). Where the binding is missing, that copy is taken (and shows as a probe's garbage).
+ */
+interface HeapBinding {
+  heapStatisticsBuffer: Float64Array;
+  updateHeapStatisticsBuffer(): void;
+  kUsedHeapSizeIndex: number;
+  kExternalMemoryIndex: number;
+}
+function heapBinding(): HeapBinding | undefined {
+  // Node 20 warns (DEP0111) on this access, on the user's stderr: that one warning is held back.
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
+    if (code !== 'DEP0111') (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    const b = (process as unknown as { binding(name: string): Partial<HeapBinding> }).binding('v8');
+    if (b.heapStatisticsBuffer instanceof Float64Array && typeof b.updateHeapStatisticsBuffer === 'function' && typeof b.kUsedHeapSizeIndex === 'number' && typeof b.kExternalMemoryIndex === 'number') return b as HeapBinding;
+  } catch {
+    // process.binding removed or refused (--throw-deprecation).
+  } finally {
+    process.emitWarning = emit;
+  }
+  return undefined;
+}
+// Looked up by the first recorder, not when this module loads: the kernel loads it at start, and
+// %memit's 1 s poller test saw the spike's pages still resident more often when it was eager.
+let binding: HeapBinding | undefined;
+let heapBuf: Float64Array | undefined;
+let USED = 0;
+let EXTERNAL = 0;
+let looked = false;
+function lookUpBinding(): void {
+  if (looked) return;
+  looked = true;
+  binding = heapBinding();
+  heapBuf = binding?.heapStatisticsBuffer;
+  USED = binding?.kUsedHeapSizeIndex ?? 0;
+  EXTERNAL = binding?.kExternalMemoryIndex ?? 0;
+}
+
 function memNow(): number {
+  if (binding) {
+    binding.updateHeapStatisticsBuffer();
+    return heapBuf![USED] + heapBuf![EXTERNAL];
+  }
   const s = v8.getHeapStatistics();
   return s.used_heap_size + s.external_memory;
 }
 
 /**
- * A reading that knows its own cost: getHeapStatistics returns a fresh object (unless the optimizer
- * removed it), so two back-to-back readings differ by exactly what one reading allocates; that is
- * taken off the line's interval, which contains one reading's object. Results go to module
- * variables (small integers, no allocation) rather than a returned object.
- */
-let readUsed = 0;
-let readCost = 0;
-function read(): void {
-  const a = memNow();
-  const b = memNow();
-  readUsed = b;
-  readCost = b - a;
-}
-
-/** What the probe machinery itself leaves per interval (a boxed number or two), measured the way a line is. */
-function probeResidual(): number {
-  const samples = new Int32Array(301);
-  read();
-  let prev = readUsed;
-  for (let i = 0; i < samples.length; i++) {
-    read();
-    samples[i] = readUsed - 2 * readCost - prev;
-    prev = readUsed;
-  }
-  return samples.sort()[150];
-}
-
-/**
- * The probe machinery's own garbage per interval (boxed numbers while the function is still
- * interpreted, the readings' objects) measured 64-936 bytes here, depending on V8's tier. Readings
- * below this are that noise, not the line: they count as zero.
+ * Interval changes below this are the probe machinery's own garbage (a boxed number or two while
+ * the function is interpreted): they do not mark a line as allocating. The Increments themselves
+ * are the exact differences of readings, uncorrected, so that they add up (telescope) to the
+ * function's change in memory, as memory_profiler's do.
  */
 export const NOISE_BYTES = 1024;
 
@@ -77,9 +98,9 @@ export class MemRecorder implements Recorder<MemFrame> {
   /** Measured intervals: start ms, end ms, line — for putting GCs in the lines they happened in. */
   private log = new Float64Array(3 * 4096);
   private logged = 0;
-  private readonly residual = probeResidual();
 
   constructor(lines: number, private readonly measureAll: boolean) {
+    lookUpBinding();
     // One slot more than lines: `none`, the line before the first, never measured.
     this.none = lines;
     this.hits = new Float64Array(lines + 1);
@@ -114,44 +135,67 @@ export class MemRecorder implements Recorder<MemFrame> {
   }
 
   l(f: MemFrame, from: number, line: number): number {
-    if (this.measuring[from]) this.close(f, from);
+    if (this.measuring[from]) this.close(f, from, true);
     else if (this.measuring[line]) {
-      read();
-      f.used = readUsed;
-      f.t = performance.now();
+      // The stretch since the last reading ran lines no longer measured; it ends here. It goes to
+      // the line just left (in a one-line loop, all of it is that line's), so the Increments still
+      // add up to the function's change in memory; from `none` (entry) there is nothing to close.
+      if (from !== this.none) this.close(f, from, false);
+      else {
+        f.used = memNow();
+        f.t = performance.now();
+      }
     }
     return line;
   }
 
   x(f: MemFrame, from: number): void {
-    if (this.measuring[from]) this.close(f, from);
+    if (from !== this.none) this.close(f, from, this.measuring[from] === 1);
   }
 
-  /** End the measured interval of `line` (and start the next one where it ends). */
-  private close(f: MemFrame, line: number): void {
-    read();
-    const used = readUsed - readCost;
+  /**
+   * End the interval of `line` (and start the next one where it ends): the exact difference of
+   * two readings, so consecutive intervals telescope. `measured`: an interval of the line alone
+   * (not a stretch of unmeasured lines ending in it), which counts toward deciding to skip it.
+   */
+  private close(f: MemFrame, line: number, measured: boolean): void {
+    const used = memNow();
     const now = performance.now();
-    const raw = used - readCost - f.used - this.residual;
-    const d = raw > NOISE_BYTES || raw < -NOISE_BYTES ? raw : 0;
+    const d = used - f.used;
     this.net[line] += d;
     if (used > this.peak[line]) this.peak[line] = used;
-    // A drop is a GC (often set off by the probe itself), not the line: only growth marks a line as
-    // allocating. The first runs are left out of that decision (lazy compilation allocates), and one
-    // jump is not enough (optimized code landing in the heap makes one, on whatever line is running).
-    const n = ++this.measured[line];
-    if (d > NOISE_BYTES && n > WARMUP) this.allocates[line]++;
-    if (n >= SKIP_AFTER && this.allocates[line] < 2 && !this.measureAll) this.measuring[line] = 0;
-    if (this.logged * 3 + 3 > this.log.length) {
-      const bigger = new Float64Array(this.log.length * 2);
-      bigger.set(this.log);
-      this.log = bigger;
+    if (measured) {
+      // A drop is a GC (often set off by the probe itself), not the line: only growth marks a line
+      // as allocating. The first runs are left out of that decision (lazy compilation allocates),
+      // and one jump is not enough (optimized code landing in the heap makes one, on whatever line
+      // is running).
+      const n = ++this.measured[line];
+      if (d > NOISE_BYTES && n > WARMUP) this.allocates[line]++;
+      if (n >= SKIP_AFTER && this.allocates[line] < 2 && !this.measureAll) this.measuring[line] = 0;
     }
-    this.log[this.logged * 3] = f.t;
-    this.log[this.logged * 3 + 1] = now;
-    this.log[this.logged * 3 + 2] = line;
-    this.logged++;
-    f.used = readUsed;
+    // A stretch of unmeasured lines is not logged: a GC in it freed other lines' garbage as much
+    // as this line's (as before the stretches were closed at all).
+    if (!measured) {
+      f.used = used;
+      f.t = now;
+      return;
+    }
+    // Consecutive intervals of one line (a one-line loop's steps) are one entry: a GC in either is
+    // the line's all the same, and 100,000 entries would be megabytes allocated by the probe.
+    const last = (this.logged - 1) * 3;
+    if (this.logged && this.log[last + 2] === line && this.log[last + 1] === f.t) this.log[last + 1] = now;
+    else {
+      if (this.logged * 3 + 3 > this.log.length) {
+        const bigger = new Float64Array(this.log.length * 2);
+        bigger.set(this.log);
+        this.log = bigger;
+      }
+      this.log[this.logged * 3] = f.t;
+      this.log[this.logged * 3 + 1] = now;
+      this.log[this.logged * 3 + 2] = line;
+      this.logged++;
+    }
+    f.used = used;
     f.t = now;
   }
 
@@ -178,14 +222,19 @@ export class GcWatch {
   private readonly observer = new PerformanceObserver((list) => this.take(list.getEntries()));
   private readonly profiler = new v8.GCProfiler();
   private sizes: number[] = [];
+  private startedAt = 0;
+  private stoppedAt = Infinity;
 
   constructor() {
     this.observer.observe({ entryTypes: ['gc'] });
+    this.startedAt = performance.now();
     this.profiler.start();
   }
 
   stop(): void {
-    const stats = adopt(this.profiler.stop());
+    const raw = this.profiler.stop();
+    this.stoppedAt = performance.now();
+    const stats = adopt(raw);
     this.sizes = (stats?.statistics ?? []).map((s) => {
       const b = s.beforeGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
       const a = s.afterGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
@@ -205,7 +254,12 @@ export class GcWatch {
   collect(partial = false): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
     this.take(this.observer.takeRecords());
     this.observer.disconnect();
-    const { sizes, starts } = this;
+    // Only GCs that began while the profiler ran have sizes: node delivers an entry on a later turn
+    // of the event loop, so the full GCs run just before (%mprun's own collectGarbage) reach this
+    // observer too, and so do GCs after the profiler stopped (the kernel's work while the last
+    // entries are awaited, copying the statistics into this realm).
+    const { sizes, startedAt, stoppedAt } = this;
+    const starts = this.starts.filter((t) => t >= startedAt && t <= stoppedAt);
     const matched = sizes.length === starts.length;
     const paired = matched || (partial && sizes.length > starts.length) ? starts : [];
     return { gcs: paired.map((t, i) => ({ t, freed: sizes[i] })), matched };

@@ -18,7 +18,7 @@ import { rebind, resolveTarget, type Target } from '../engines/targets.js';
 import { keptCopy } from '../engines/line-profile.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
-import { MemRecorder, memoryLines, MemoryProfileResult, NOISE_BYTES, SKIP_AFTER, watchGcs, type MemFunction } from '../engines/memory-lines.js';
+import { MemRecorder, memoryLines, MemoryProfileResult, SKIP_AFTER, watchGcs, type MemFunction } from '../engines/memory-lines.js';
 import { formatText, GC_UNMATCHED } from '../render/memory-lines.js';
 
 // The engine's and the renderer's exports, where other modules have imported them from.
@@ -86,9 +86,9 @@ largest over its occurrences; Increment is the net change over all occurrences; 
 the GC freed while the line ran, so it is what the line allocated (including in the functions it calls).
 Functions defined in notebook cells work. Each function runs as a recompiled copy with a probe before
 every statement; a line measured as allocating nothing in its first ${SKIP_AFTER} runs is then only
-counted (-c measures every run). A probe leaves up to about 1 KiB of its own garbage, so a line run
-that changes memory by less than ${NOISE_BYTES} bytes counts as zero: many small objects made by one
-line run are seen, a single small object is not.`,
+counted (-c measures every run), and the change in memory over such a stretch goes to the line it
+ran in last. Increment is the exact sum of (after − before) over a line's occurrences, as in
+memory_profiler, so a function's Increments add up to its change in memory, GCs included.`,
   async run(ctx, call) {
     const { opts, rest } = parseOptions(call.args, OPTIONS, 'mprun');
     const exprs = functionOptions(mprun, opts);
