@@ -12,14 +12,13 @@
 // A function from a file cannot take probes (LiveEdit leaves existing closures as they were): it is
 // recompiled in place under V8's block coverage for hits, and its time comes from the V8 sampling
 // profiler (own ticks per line, callee time put on the line that calls the callee by name).
-import vm from 'node:vm';
-import { instrumentScript, type Instrumentation } from './instrument.js';
+import type { Instrumentation } from './instrument.js';
 import { clockProbes, stackProbes } from './probes.js';
 import { CLOCK_PER_MS, CLOCK_SLOT, STALL_SLOT, clockArray, sampleStack, withClock, withLineSampler } from './line-clock.js';
 import { userProfile, type UserProfile } from './v8/calltree.js';
 import { withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import { hitsPerLine } from './v8/lines.js';
-import { activate, counterSlots, deactivate, freshScript, inTarget, measuredCoverage, bindCopy, unbindCopy, recompileError, type Target } from './targets.js';
+import { activate, counterSlots, deactivate, freshScript, inTarget, measuredCoverage, bindCopy, unbindCopy, compileFresh, type Target } from './targets.js';
 import type { ScriptCoverage } from './v8/inspector.js';
 import { displayFile } from './v8/sources.js';
 import { EngineUsageError, type EngineHost } from './host.js';
@@ -87,15 +86,6 @@ const MAX_COPIES = 64;
 /** Sampler slots handed out so far: each copy's lines get slots of their own, for the life of the kernel. */
 let slotsUsed = 0;
 
-function compile(t: Target, script: string, instrumentation: Instrumentation, url: string): Function {
-  try {
-    const factory = vm.runInThisContext(instrumentScript(script, instrumentation.style).code, { filename: url }) as (...args: unknown[]) => Function;
-    return factory(...instrumentation.args);
-  } catch (e) {
-    throw recompileError(t, e);
-  }
-}
-
 /**
  * A kept instrumented copy of a cell's function: compiled once per (kind, source text) with the
  * probes `make` gives, and returned with the state those probes write (the caller resets it).
@@ -110,7 +100,7 @@ export function keptCopy<S>(t: Target, kind: string, make: () => { instrumentati
     return c;
   }
   const { instrumentation, state } = make();
-  c = { fn: compile(t, freshScript(t), instrumentation, t.freshUrl), state };
+  c = { fn: compileFresh(t, instrumentation), state };
   copies.set(key, c);
   if (copies.size > MAX_COPIES) copies.delete(copies.keys().next().value!);
   return c;

@@ -242,15 +242,15 @@ export class GcWatch {
     });
   }
 
+  private take(entries: PerformanceEntry[]): void {
+    for (let i = 0; i < entries.length; i++) this.starts[this.starts.length] = entries[i].startTime;
+  }
+
   /**
    * `partial`: when the counts differ, still pair what can be paired — fewer entries than sizes
    * means the last GCs' entries were not delivered (a process exiting), so the first ones pair up.
    * Otherwise a mismatch gives no GCs at all.
    */
-  private take(entries: PerformanceEntry[]): void {
-    for (let i = 0; i < entries.length; i++) this.starts[this.starts.length] = entries[i].startTime;
-  }
-
   collect(partial = false): { gcs: Array<{ t: number; freed: number }>; matched: boolean } {
     this.take(this.observer.takeRecords());
     this.observer.disconnect();

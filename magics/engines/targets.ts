@@ -217,7 +217,7 @@ export function freshScript(t: { js: string; startOffset: number; endOffset: num
 }
 
 /** A fresh copy of a cell's function compiled now (plain or instrumented), on the same lines as the original. */
-function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
+export function compileFresh(t: Target, instrumentation?: Instrumentation): Function {
   const script = freshScript(t);
   try {
     if (!instrumentation) return vm.runInThisContext(script, { filename: t.freshUrl }) as Function;
