@@ -10,6 +10,7 @@ import { readConnectionFile } from './wire/connection.js';
 import type { Message } from './wire/message.js';
 import { IoBridge, type RequestHandler } from './io/bridge.js';
 import { InputSlot } from './io/input-slot.js';
+import { SigintFlags } from './io/sigint.js';
 import { kernelInfo } from './info.js';
 import { log } from './log.js';
 import { loadKernelModules } from './realm/load.js';
@@ -34,13 +35,14 @@ export async function runKernel(connectionFile: string): Promise<void> {
   let onRequest: RequestHandler = (channel, msg) => void early.push([channel, msg]);
   let exit: (code: number) => never = (code) => process.exit(code);
   const input = new InputSlot();
-  const bridge = new IoBridge({ connection, kernelInfo: info, session: sessionId, inputBuffer: input.buffer }, (channel, msg) => onRequest(channel, msg), (error) => {
+  const sigint = new SigintFlags();
+  const bridge = new IoBridge({ connection, kernelInfo: info, session: sessionId, inputBuffer: input.buffer, sigintBuffer: sigint.buffer }, (channel, msg) => onRequest(channel, msg), (error) => {
     log(`I/O thread failed: ${error}`);
     exit(1);
   });
 
   const { modules } = await loadKernelModules();
-  const started = await modules.startKernel({ bridge, sessionId, early, input, collectGarbage });
+  const started = await modules.startKernel({ bridge, sessionId, early, input, sigint, collectGarbage });
   exit = started.exit;
   onRequest = started.onRequest;
   log(`kernel ready on ${connection.transport}://${connection.ip} (pid ${process.pid})`);

@@ -9,6 +9,8 @@ export interface IoWorkerData {
   session: string;
   /** Shared with the main thread: where input_reply values land (see InputSlot). */
   inputBuffer: SharedArrayBuffer;
+  /** Shared with the main thread: whether main-thread code listens for SIGINT itself (see SigintFlags). */
+  sigintBuffer: SharedArrayBuffer;
 }
 
 /** I/O thread → main thread. */

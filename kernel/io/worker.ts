@@ -2,6 +2,7 @@
 // while the main thread is busy running a cell. It verifies and decodes incoming frames, answers
 // heartbeat and the control requests that need no evaluator, and signs and sends what the main thread produces.
 import { writeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as zmq from 'zeromq';
 import { endpoint } from '../wire/connection.js';
@@ -13,9 +14,10 @@ import { replyType, type Message, type OutgoingMessage } from '../wire/message.j
 import { InputSlot } from './input-slot.js';
 import { SendQueue } from './queue.js';
 import { Interrupter } from './interrupter.js';
+import { SigintFlags, watchSignal } from './sigint.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 
-const { connection, kernelInfo, session, inputBuffer } = workerData as IoWorkerData;
+const { connection, kernelInfo, session, inputBuffer, sigintBuffer } = workerData as IoWorkerData;
 /** Where an input_reply goes: straight to the main thread, which may be blocked in prompt(). */
 const input = new InputSlot(inputBuffer);
 const port = parentPort!;
@@ -62,6 +64,20 @@ function status(parent: Message, execution_state: 'busy' | 'idle'): void {
 let shutdownTimer: NodeJS.Timeout | undefined;
 const interrupter = new Interrupter(log);
 
+/**
+ * Whatever the main thread runs — a cell's loop, a loop after an await, a timer, a promise
+ * callback, an event handler — is stopped through the inspector (interrupter.ts), and the cell's
+ * awaits are released; variables survive. A prompt() blocked on shared memory is woken too (its
+ * wait may not see the termination).
+ */
+function interruptMain(): void {
+  void interrupter.interrupt();
+  input.interrupt();
+}
+
+// A SIGINT is an interrupt, unless code on the main thread listens for it itself (see sigint.ts).
+const sigint = new SigintFlags(sigintBuffer).follow((handler) => watchSignal(constants.signals.SIGINT, handler), interruptMain, log);
+
 /** Control requests the I/O thread answers itself; the rest go to the main thread. */
 function onControl(msg: Message): void {
   switch (msg.header.msg_type) {
@@ -72,12 +88,7 @@ function onControl(msg: Message): void {
       return;
     case 'interrupt_request':
       status(msg, 'busy');
-      // Whatever the main thread runs — a cell's loop, a loop after an await, a timer, a promise
-      // callback, an event handler — is stopped through the inspector (interrupter.ts), and the
-      // cell's awaits are released; variables survive.
-      void interrupter.interrupt();
-      // A prompt() blocked on shared memory is woken too (its wait may not see the termination).
-      input.interrupt();
+      interruptMain();
       reply(msg, 'control', { status: 'ok' });
       status(msg, 'idle');
       return;
@@ -128,6 +139,7 @@ async function heartbeat(): Promise<void> {
 
 async function close(): Promise<void> {
   clearTimeout(shutdownTimer);
+  sigint.stop();
   interrupter.close();
   await Promise.all(Object.values(queues).map((q) => q.drain()));
   // Closing every socket before the thread ends avoids zeromq's abort at process exit.

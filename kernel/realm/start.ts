@@ -9,6 +9,7 @@ import { installGuards } from '../session/guards.js';
 import { installMagics } from '../../magics/notebook/index.js';
 import { StdinChannel, installStdin } from '../session/stdin.js';
 import type { InputSlot } from '../io/input-slot.js';
+import type { SigintFlags } from '../io/sigint.js';
 import { adopt } from '../../magics/engines/realm.js';
 import { newHeader } from '../wire/header.js';
 import { log } from '../log.js';
@@ -22,6 +23,8 @@ export interface StartOptions {
   early: Array<[Parameters<RequestHandler>[0], Message]>;
   /** Where input_reply lands (filled by the I/O thread; prompt() blocks on it). */
   input: InputSlot;
+  /** Shared with the I/O thread, which answers SIGINT (see kernel/io/sigint.ts). */
+  sigint: SigintFlags;
   /** The kernel's periodic full GC, captured in main.ts before any cell ran. */
   collectGarbage?: () => void;
 }
@@ -32,10 +35,11 @@ export interface StartedKernel {
   exit: (code: number) => never;
 }
 
-export async function startKernel({ bridge, sessionId, early, input, collectGarbage }: StartOptions): Promise<StartedKernel> {
+export async function startKernel({ bridge, sessionId, early, input, sigint, collectGarbage }: StartOptions): Promise<StartedKernel> {
   await initLexer();
   const session = new KernelSession({
     baseDir: process.cwd(),
+    sigint,
     publish: (parent: Header, msgType: string, content: unknown) =>
       bridge.send({ channel: 'iopub', identities: [Buffer.from(msgType)], header: newHeader(msgType, sessionId), parent_header: parent, metadata: {}, content }),
   });

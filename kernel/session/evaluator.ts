@@ -2,14 +2,17 @@
 // `let`/`const`/`class` may be declared again, top-level `await` works, and values keep their
 // identity with everything else in the process (modules, builtins).
 //
-// Interrupt is SIGINT. The synchronous part of a cell runs inside a vm call with breakOnSigint,
-// so Node's watchdog ends a `while (true) {}` cleanly and state survives; a cell waiting on a
-// promise is released by the SIGINT listener. (Terminating from another thread is not safe when
-// the main thread is inside a libuv callback: Node aborts with a corrupted async-hooks stack.)
+// Interrupts come from the I/O thread — interrupt_request, and SIGINT (kernel/io/sigint.ts) —
+// which stops whatever runs here through an inspector session (interrupt-point.ts). Cells run
+// without Node's SIGINT watchdog (vm `breakOnSigint`, which starts and joins a thread around every
+// call: 0.1–1 ms a cell), except while code here listens for SIGINT itself (%memit -t's timeout, a
+// cell's `process.on('SIGINT')`): then this thread answers SIGINT as before — the watchdog ends a
+// `while (true) {}` cleanly and state survives; the kernel's listener releases a cell's awaits.
 import { Session } from 'node:inspector';
 import vm from 'node:vm';
 import { slots, SLOTS_NAME, userGlobal } from './user-realm.js';
 import { installInterruptPoint } from './interrupt-point.js';
+import { SigintFlags } from '../io/sigint.js';
 
 const userFunctionProto = userGlobal.Function.prototype;
 const { apply: originalApply, call: originalCall, bind: originalBind } = userFunctionProto;
@@ -37,25 +40,50 @@ interface EvaluateResult {
 const GROUP = 'tsprof';
 
 /**
- * A cell's `process.kill(process.pid, 'SIGINT')` becomes the SIGINT listeners' call on the next
- * turn, without a real signal. Measured on Node 20.20: a self-sent SIGINT while a cell runs under
- * the watchdog (breakOnSigint) inside the inspector's Runtime.evaluate leaves V8's inspector without
- * the main context: every later evaluation, from any session, fails with "Cannot find context with
- * specified id" (a SIGINT from another process at the same point does not). What the listeners do
- * is what a SIGINT between two cells does: the cell's awaits are released (KeyboardInterrupt).
+ * While this thread answers SIGINT, a cell's `process.kill(process.pid, 'SIGINT')` becomes the
+ * SIGINT listeners' call on the next turn, without a real signal. Measured on Node 20.20: a
+ * self-sent SIGINT while a cell runs under the watchdog (breakOnSigint) inside the inspector's
+ * Runtime.evaluate leaves V8's inspector without the main context: every later evaluation, from any
+ * session, fails with "Cannot find context with specified id" (a SIGINT from another process at the
+ * same point does not). What the listeners do is what a SIGINT between two cells does: the cell's
+ * awaits are released (KeyboardInterrupt). Otherwise the signal is sent, for the I/O thread.
  */
-function routeSelfSigint(): void {
+function routeSelfSigint(mainAnswers: () => boolean): void {
   const realKill = process.kill;
   const nextTurn = setImmediate;
   const emit = process.emit;
   const self = process;
   process.kill = function kill(pid: number, signal?: string | number): true {
-    if (Number(pid) === self.pid && (signal === 'SIGINT' || signal === 2)) {
+    if (Number(pid) === self.pid && (signal === 'SIGINT' || signal === 2) && mainAnswers()) {
       nextTurn(() => Reflect.apply(emit, self, ['SIGINT', 'SIGINT']));
       return true;
     }
     return Reflect.apply(realKill, self, [pid, signal]) as true;
   };
+}
+
+/**
+ * Tell `flags` whether a SIGINT listener other than the kernel's is on `process` (Node's
+ * EventEmitter reports each change synchronously: 'newListener' before an add, 'removeListener'
+ * after a removal), except while `paused()` (the watchdog takes the listeners off and puts them back).
+ * The methods are read now, before any cell could replace them.
+ */
+function trackSigintListeners(flags: SigintFlags, kernelListener: () => void, paused: () => boolean): void {
+  const rawListeners = process.rawListeners;
+  const on = process.on;
+  const self = process;
+  const others = (): boolean => {
+    const all = Reflect.apply(rawListeners, self, ['SIGINT']) as unknown[];
+    for (let i = 0; i < all.length; i++) if (all[i] !== kernelListener) return true;
+    return false;
+  };
+  Reflect.apply(on, self, ['newListener', (event: unknown, listener: unknown) => {
+    if (event === 'SIGINT' && listener !== kernelListener && !paused()) flags.setListening(true);
+  }]);
+  Reflect.apply(on, self, ['removeListener', (event: unknown) => {
+    if (event === 'SIGINT' && !paused()) flags.setListening(others());
+  }]);
+  flags.setListening(others());
 }
 
 /** Thrown into a cell's await when the user interrupts. */
@@ -75,12 +103,21 @@ export class Evaluator {
   /** Rejects when the running cell is interrupted; the cell's top-level awaits race it (see guard). */
   private abort?: { promise: Promise<never>; reject: (e: Error) => void };
 
-  constructor() {
+  /** Inside a call under Node's SIGINT watchdog. */
+  private underWatchdog = false;
+
+  /** `sigint` is shared with the I/O thread (kernel/io/sigint.ts); without it, this thread answers SIGINT. */
+  constructor(private readonly sigint: SigintFlags = new SigintFlags()) {
     this.session.connect();
-    // A SIGINT from outside (the terminal, `kill -INT`): the watchdog stops synchronous code; the
-    // listener releases an await. interrupt_request does not use signals (interrupt-point.ts).
-    process.on('SIGINT', () => this.interrupt());
-    routeSelfSigint();
+    // A SIGINT the I/O thread does not watch (code here listens for it too): the watchdog stops
+    // synchronous code; this listener releases an await. Otherwise it does nothing (the I/O thread
+    // interrupts), but it keeps a SIGINT from ending the process.
+    const listener = (): void => {
+      if (!this.sigint.watching) this.interrupt();
+    };
+    process.on('SIGINT', listener);
+    trackSigintListeners(sigint, listener, () => this.underWatchdog);
+    routeSelfSigint(() => !this.sigint.watching);
     installInterruptPoint({ interrupt: () => this.interrupt(), cell: () => this.cells, terminateNow: () => this.session.post('Runtime.terminateExecution') });
   }
 
@@ -93,9 +130,19 @@ export class Evaluator {
     return userFunctionProto.apply === originalApply && userFunctionProto.call === originalCall && userFunctionProto.bind === originalBind;
   }
 
+  /** Run `slots.run`: under Node's SIGINT watchdog while code here listens for SIGINT (and the watchdog works). */
   private runSync(): void {
-    if (this.watchdogUsable()) this.runner.runInThisContext({ breakOnSigint: true });
-    else slots.run?.();
+    if (!this.sigint.listening || !this.watchdogUsable()) {
+      slots.run?.();
+      return;
+    }
+    const outer = this.underWatchdog;
+    this.underWatchdog = true;
+    try {
+      this.runner.runInThisContext({ breakOnSigint: true });
+    } finally {
+      this.underWatchdog = outer;
+    }
   }
 
   /** Called on SIGINT when no synchronous code was running: release whatever the cell awaits. */
@@ -105,8 +152,12 @@ export class Evaluator {
     for (const settle of [...this.pending]) settle({ status: 'interrupted' });
   }
 
-  /** Run synchronous work under Node's SIGINT watchdog: an interrupt ends it with KeyboardInterrupt. */
+  /**
+   * Run synchronous work so that an interrupt ends it with KeyboardInterrupt: the I/O thread's
+   * interrupt stops it wherever it runs; while code here listens for SIGINT, Node's watchdog does.
+   */
   interruptible<T>(work: () => T): T {
+    if (!this.sigint.listening) return work();
     let result: T | undefined;
     const previous = slots.run;
     slots.run = () => {

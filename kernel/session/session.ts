@@ -4,6 +4,7 @@ import type { ExecuteReply, ExecuteRequest, Header, MimeBundle } from '../wire/m
 import { cellContext, currentCell, setLatestCell, type CellContext } from './context.js';
 import { createDisplay, isDisplayHandle, type DisplayFunction } from './display.js';
 import { Evaluator, KeyboardInterrupt, type Outcome } from './evaluator.js';
+import type { SigintFlags } from '../io/sigint.js';
 import { History } from './history.js';
 import { createImporter } from './imports.js';
 import { toDisplayOutput } from './mime.js';
@@ -18,6 +19,8 @@ export interface SessionOptions {
   publish: Publish;
   /** The notebook's directory: imports and require resolve from here. */
   baseDir: string;
+  /** Shared with the I/O thread, which answers SIGINT; without it (no I/O thread) SIGINT only releases awaits. */
+  sigint?: SigintFlags;
 }
 
 /** Runs one cell's code and says how it went; `url` names the script (default `cell-N`). */
@@ -31,7 +34,7 @@ export interface CellSource {
 
 export class KernelSession {
   executionCount = 0;
-  readonly evaluator = new Evaluator();
+  readonly evaluator: Evaluator;
   readonly history = new History();
   readonly streams: StreamRouter;
   readonly display: DisplayFunction;
@@ -47,6 +50,7 @@ export class KernelSession {
 
   constructor(opts: SessionOptions) {
     this.publishRaw = opts.publish;
+    this.evaluator = new Evaluator(opts.sigint);
     this.streams = new StreamRouter((parent, name, text) => this.publishRaw(parent, 'stream', { name, text }));
     this.display = createDisplay({
       publish: (output, displayId, update) => {

@@ -345,7 +345,8 @@ export class MemorySampler {
 
   /**
    * Arm the watchdog for `seconds`: past the deadline the worker sends SIGINT to this process. In
-   * synchronous code Node's SIGINT watchdog (the evaluator runs statements with breakOnSigint) ends
+   * synchronous code Node's SIGINT watchdog (the kernel runs statements under it while a SIGINT
+   * listener other than its own, such as ours, is installed: kernel/io/sigint.ts) ends
    * the statement; while it awaits, our listener (installed in place of the kernel's for the run, so
    * the cell itself is not interrupted) calls `onTimeout`.
    */
