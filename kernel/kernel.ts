@@ -21,6 +21,8 @@ export interface KernelDeps {
   /** Send; resolves when every request that reached the I/O thread before these messages left it has been delivered here. */
   /** Send; `fenced` runs once every request that reached the I/O thread before them reached this thread. */
   sendFenced: (msgs: OutgoingMessage[], fenced: () => void) => void;
+  /** Hand over what send() held back (see IoBridge.hold): called when the shell queue runs empty. */
+  flush?: () => void;
   /** The stdin channel: told which execute request may be asked for input. */
   stdin?: { setRequest(request: StdinRequest | undefined): void; renew(): void };
   /** A full garbage collection (the kernel's own `gc`, captured before any cell could replace it). */
@@ -81,6 +83,11 @@ export class Kernel {
     void this.drain();
   }
 
+  /** True while shell requests are being handled (the kernel's sends may then be held back, see IoBridge.hold). */
+  get handling(): boolean {
+    return this.running;
+  }
+
   private async drain(): Promise<void> {
     if (this.running) return;
     this.running = true;
@@ -88,6 +95,7 @@ export class Kernel {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) await this.handle('shell', next.msg, next.seq);
     } finally {
       this.running = false;
+      this.deps.flush?.();
     }
     this.housekeeping();
   }

@@ -6,6 +6,7 @@ import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 // Captured before any cell runs: this module is the main realm's, and sendFenced() (after every
 // failed cell) and close() must work after a cell sets `Promise = undefined`.
 const SafePromise = Promise;
+const nextTurn = setImmediate;
 
 export type RequestHandler = (channel: 'shell' | 'control' | 'stdin', msg: Message) => void;
 
@@ -15,6 +16,14 @@ export class IoBridge {
   private closed?: () => void;
   private readonly barriers = new Map<number, () => void>();
   private barrierIds = 0;
+  /**
+   * Messages held back to leave together: each hand-over to the I/O thread costs a wake-up of it
+   * (tens of µs, more on a busy machine) — per trivial execute, once the largest cost after Node's
+   * SIGINT watchdog. See hold().
+   */
+  private outbox: OutgoingMessage[] = [];
+  private holding: () => boolean = () => false;
+  private flushScheduled = false;
 
   constructor(data: IoWorkerData, onRequest: RequestHandler, onFatal: (error: string) => void) {
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
@@ -32,8 +41,44 @@ export class IoBridge {
     });
   }
 
+  /**
+   * Hold messages back while `holding()` is true: the caller says when only its own short code runs
+   * (the kernel between two cells), never while user code could run for long after a send (its
+   * output must leave at once). Held messages leave on the next send that is not held, on flush(),
+   * or at the end of this turn of the event loop at the latest.
+   */
+  hold(holding: () => boolean): void {
+    this.holding = holding;
+  }
+
   send(...msgs: OutgoingMessage[]): void {
-    this.worker.postMessage({ kind: 'send', msgs } satisfies ToIo);
+    if (this.holding()) {
+      // By index: this runs in the user's realm, where a cell may have replaced Array.prototype.push.
+      for (let i = 0; i < msgs.length; i++) this.outbox[this.outbox.length] = msgs[i];
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        nextTurn(() => this.flush());
+      }
+      return;
+    }
+    this.post(msgs);
+  }
+
+  /** Hand every held message to the I/O thread now (before user code runs, and when the kernel goes idle). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length) this.post([]);
+  }
+
+  /** Post held messages, then `msgs`, in one hand-over. */
+  private post(msgs: OutgoingMessage[], barrier?: number): void {
+    let all = msgs;
+    if (this.outbox.length) {
+      all = this.outbox;
+      for (let i = 0; i < msgs.length; i++) all[all.length] = msgs[i];
+      this.outbox = [];
+    }
+    this.worker.postMessage({ kind: 'send', msgs: all, barrier } satisfies ToIo);
   }
 
   /**
@@ -45,11 +90,12 @@ export class IoBridge {
     // A callback, not a promise: this realm's Promise.prototype.then is the cells' to replace.
     const id = ++this.barrierIds;
     this.barriers.set(id, fenced);
-    this.worker.postMessage({ kind: 'send', msgs, barrier: id } satisfies ToIo);
+    this.post(msgs, id);
   }
 
   /** Flush every queued send and close the sockets. */
   close(): Promise<void> {
+    this.flush();
     return new SafePromise((resolve) => {
       const timer = setTimeout(resolve, 2000);
       this.closed = () => { clearTimeout(timer); resolve(); };

@@ -40,6 +40,8 @@ export async function startKernel({ bridge, sessionId, early, input, sigint, col
   const session = new KernelSession({
     baseDir: process.cwd(),
     sigint,
+    // What the kernel held back (busy, execute_input) leaves before user code runs.
+    beforeRun: () => bridge.flush(),
     publish: (parent: Header, msgType: string, content: unknown) =>
       bridge.send({ channel: 'iopub', identities: [Buffer.from(msgType)], header: newHeader(msgType, sessionId), parent_header: parent, metadata: {}, content }),
   });
@@ -57,6 +59,7 @@ export async function startKernel({ bridge, sessionId, early, input, sigint, col
     sessionId,
     send: (...msgs) => bridge.send(...msgs),
     sendFenced: (msgs, fenced) => bridge.sendFenced(msgs, fenced),
+    flush: () => bridge.flush(),
     collectGarbage,
     shutdown: async () => {
       session.streams.flush();
@@ -64,6 +67,10 @@ export async function startKernel({ bridge, sessionId, early, input, sigint, col
       return exit(0);
     },
   });
+
+  // Between two cells only the kernel's own code runs: its messages (reply, idle, the next busy and
+  // execute_input) leave together, in one hand-over to the I/O thread instead of one each.
+  bridge.hold(() => kernel.handling && !session.evaluator.busy);
 
   await bridge.bound;
   captureProcessStreams(session.streams);

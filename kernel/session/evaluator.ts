@@ -106,8 +106,11 @@ export class Evaluator {
   /** Inside a call under Node's SIGINT watchdog. */
   private underWatchdog = false;
 
-  /** `sigint` is shared with the I/O thread (kernel/io/sigint.ts); without it, this thread answers SIGINT. */
-  constructor(private readonly sigint: SigintFlags = new SigintFlags()) {
+  /**
+   * `sigint` is shared with the I/O thread (kernel/io/sigint.ts); without it, this thread answers
+   * SIGINT. `beforeRun` is called just before user code runs.
+   */
+  constructor(private readonly sigint: SigintFlags = new SigintFlags(), private readonly beforeRun?: () => void) {
     this.session.connect();
     // A SIGINT the I/O thread does not watch (code here listens for it too): the watchdog stops
     // synchronous code; this listener releases an await. Otherwise it does nothing (the I/O thread
@@ -204,6 +207,7 @@ export class Evaluator {
         resolve(o);
       };
       this.pending.add(settle);
+      this.beforeRun?.();
       slots.run = () =>
         this.session.post('Runtime.evaluate', { expression: js, replMode: true, objectGroup: GROUP }, (err, res) => {
           if (done) return;
@@ -251,7 +255,8 @@ export class Evaluator {
       }
       return { status: 'ok', value: await this.fromRemote(res.result) };
     } finally {
-      this.release();
+      // A primitive result (most cells) put nothing in the object group: no call to empty it.
+      if (res.result?.objectId !== undefined || res.exceptionDetails?.exception?.objectId !== undefined) this.release();
     }
   }
 

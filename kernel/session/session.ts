@@ -21,6 +21,8 @@ export interface SessionOptions {
   baseDir: string;
   /** Shared with the I/O thread, which answers SIGINT; without it (no I/O thread) SIGINT only releases awaits. */
   sigint?: SigintFlags;
+  /** Called just before user code runs (each evaluation): output held back must leave first. */
+  beforeRun?: () => void;
 }
 
 /** Runs one cell's code and says how it went; `url` names the script (default `cell-N`). */
@@ -50,7 +52,7 @@ export class KernelSession {
 
   constructor(opts: SessionOptions) {
     this.publishRaw = opts.publish;
-    this.evaluator = new Evaluator(opts.sigint);
+    this.evaluator = new Evaluator(opts.sigint, opts.beforeRun);
     this.streams = new StreamRouter((parent, name, text) => this.publishRaw(parent, 'stream', { name, text }));
     this.display = createDisplay({
       publish: (output, displayId, update) => {
