@@ -32,6 +32,8 @@ export class IoBridge {
         switch (m.kind) {
           case 'bound': resolve(); break;
           case 'request': onRequest(m.channel, reviveBuffers(m.msg)); break;
+          // By index: a cell may have deleted Array.prototype[Symbol.iterator] in this realm.
+          case 'requests': for (let i = 0; i < m.msgs.length; i++) onRequest('shell', reviveBuffers(m.msgs[i])); break;
           case 'closed': this.closed?.(); break;
           case 'barrier': this.barriers.get(m.id)?.(); this.barriers.delete(m.id); break;
           case 'fatal': reject(new Error(m.error)); onFatal(m.error); break;

@@ -16,6 +16,8 @@ export interface IoWorkerData {
 /** I/O thread → main thread. */
 export type ToMain =
   | { kind: 'request'; channel: 'shell' | 'control' | 'stdin'; msg: Message }
+  /** Shell requests that arrived in one turn of the I/O thread's event loop, in order. */
+  | { kind: 'requests'; msgs: Message[] }
   | { kind: 'bound' }
   | { kind: 'closed' }
   /** Echo of a barrier: every request received before it has already been posted. */

@@ -49,7 +49,32 @@ function send(msg: OutgoingMessage): void {
   queues[msg.channel].push(encode(msg, signer));
 }
 
+/**
+ * Shell requests received in this turn of the event loop, handed to the main thread together at
+ * its end: a burst of pipelined requests costs one hand-over (one wake-up of the main thread), not
+ * one each. Everything else goes at once, after them, so the order is kept.
+ */
+let shellBatch: Message[] = [];
+let batchScheduled = false;
+
+function flushShell(): void {
+  batchScheduled = false;
+  if (shellBatch.length === 0) return;
+  const msgs = shellBatch;
+  shellBatch = [];
+  port.postMessage({ kind: 'requests', msgs } satisfies ToMain);
+}
+
+function toMainShell(msg: Message): void {
+  shellBatch.push(msg);
+  if (!batchScheduled) {
+    batchScheduled = true;
+    setImmediate(flushShell);
+  }
+}
+
 function toMain(m: ToMain): void {
+  flushShell();
   port.postMessage(m);
 }
 
@@ -128,7 +153,8 @@ async function receive(name: 'shell' | 'control' | 'stdin', socket: zmq.Router):
       reply(msg, 'shell', kernelInfo);
       status(msg, 'idle');
     } else {
-      toMain({ kind: 'request', channel: name, msg });
+      if (name === 'shell') toMainShell(msg);
+      else toMain({ kind: 'request', channel: name, msg });
     }
   }
 }
