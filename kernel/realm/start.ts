@@ -49,7 +49,8 @@ export async function startKernel({ bridge, sessionId, early, input, sigint, col
   installMagics(session, language);
   const exit = installGuards((cell, error, kind) => session.reportAsyncError(cell, error, kind), log);
 
-  const stdin = new StdinChannel({ slot: input, send: (msg) => bridge.send(msg), sessionId, flush: () => session.streams.flush() });
+  // An input_request blocks the main thread until answered: it (and everything before it) leaves at once, never held.
+  const stdin = new StdinChannel({ slot: input, send: (msg) => { bridge.send(msg); bridge.flush(); }, sessionId, flush: () => session.streams.flush() });
   const { renew } = installStdin(stdin);
 
   const kernel = new Kernel({
