@@ -194,7 +194,8 @@ export function measuredCoverage(t: Target, coverage: ScriptCoverage[]): { sourc
 
 /** Does a profile frame run the target's code? */
 export function inTarget(t: Target, fn: { url: string; scriptId: string; line: number }): boolean {
-  return t.kind === 'cell' ? fn.url === t.freshUrl : fn.scriptId === t.scriptId && fn.line >= t.firstLine && fn.line <= t.lastLine;
+  // A file's function runs in a LiveEdit copy of its script: the same URL and lines, another script id.
+  return t.kind === 'cell' ? fn.url === t.freshUrl : fn.url === t.url && fn.line >= t.firstLine && fn.line <= t.lastLine;
 }
 
 /** `a.b.c` → holder `a.b` and key `'c'` (as code); `a[k]` → `a` and `k`; undefined for a plain name. */
