@@ -94,7 +94,7 @@ test('%prun of a ~1 ms statement shows its functions with exact calls and sample
     samples = bundle!.samples!
     // No samples is never silent.
     assert.equal(/No sample landed in the statement/.test(text), samples === 0, text)
-    // The first 10 ms are sampled every 50 µs: a 1.2 ms statement gets samples, and its time is spin's.
+    // The first 3 ms are sampled every 50 µs: a 1.2 ms statement gets samples, and its time is spin's.
     if (samples > 0) assert.ok(spinRow.cumtime > 0 || work.cumtime > 0, text)
   }
   assert.ok(samples > 0, 'samples landed in a 1.2 ms statement')
