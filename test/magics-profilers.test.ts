@@ -289,7 +289,7 @@ test('%lprun profiles a function from an ES module; statement probes on files ar
   assert.equal(await evalOk(k, 'twice(21)'), '42');
 });
 
-test('%lprun -f on two functions of one file in turn', { todo: "known bug (engines/targets.ts, V8 LiveEdit), as library.test.ts's 'second function of a file': after %lprun -f twice recompiled and restored helpers.mjs, thrice lives in a script copy no debugger session was told of" }, async () => {
+test('%lprun -f on two functions of one file in turn: each is found and counted, and both are put back', async () => {
   await evalOk(k, 'import { twice, thrice } from "./helpers.mjs";');
   const first = await json<Array<{ line: number; hits?: number }>>('const tw2 = %lprun -r -q -f twice [1, 2].map(twice)\ntw2.functions[0].lines');
   assert.equal(first.find((l) => l.line === 2)?.hits, 2);

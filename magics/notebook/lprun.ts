@@ -61,8 +61,9 @@ export function caughtMessage(error: unknown): string | undefined {
 
 /** Exact mode on an overloaded machine: the clock thread waited for a CPU during the run. */
 export function stalledClockNote(run: LineProfileRun): string | undefined {
-  if (run.clockShare === undefined || run.clockShare >= 0.8 || run.wall < 1e-3) return undefined;
-  return `The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${(run.wall * 1e3).toFixed(1)} ms): the machine's CPUs were busy, so the clock stood still and then jumped, and each jump went to the lines current at that moment. Run again when the machine is quieter, or use %lprun without -x (sampled).`;
+  if (run.clockShare === undefined || run.clockShare >= 0.8) return undefined;
+  const what = run.functions.every((f) => f.total === 0) ? 'so the clock did not move while the profiled code ran and every line reads 0' : 'so the clock stood still and then jumped, and each jump went to the lines current at that moment';
+  return `The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${(run.wall * 1e3).toFixed(1)} ms): the machine's CPUs were busy, ${what}. Run again when the machine is quieter, or use %lprun without -x (sampled).`;
 }
 
 export const lprun: Magic = {
