@@ -104,30 +104,49 @@ function smallInteger(lo: number, hi: number): number {
   return shift >= 32 ? m >>> (shift - 32) : (m << (32 - shift)) | (lo >>> shift);
 }
 
+/** Sightings, and long intervals, a run can hold: preallocated, so that no array grows while it runs. */
+const SIGHTINGS = 4096;
+const LONG_INTERVALS = 16384;
+/**
+ * Intervals at least this long (ms) are logged with their times: an interval during which a GC ran
+ * lasts at least the GC's pause (scavenges take 0.1 ms and up), so every GC a reading did not sight
+ * is in one of them.
+ */
+const LONG_MS = 0.02;
+
 /**
  * What every memory recorder of the process shares: the bytes the probes themselves allocated
- * (`P`), and the GCs seen. A probe's own work (V8 boxes every number a Float64Array gives unoptimized
- * code, the clock read on a GC, a grown array) runs between two readings of the young generation,
- * where all of it lands; the difference goes to `P`, and lines are measured in "user memory"
+ * (`P`), the clock, and the GCs seen. A probe's own work (V8 boxes every number a Float64Array or
+ * the clock gives unoptimized code) runs between two readings of the young generation, where all
+ * of it lands; the difference goes to `P`, and lines are measured in "user memory"
  * (used + external − P), so no line is charged with it, however it was compiled. Outside the two
- * readings a probe handles only small integers in Int32Arrays: nothing there allocates.
+ * readings a probe handles only small integers in Int32Arrays: nothing there allocates. The
+ * probes' garbage dies at the next GC: that much of each GC's freed bytes is theirs, not the lines'.
  *
  * GCs: the young generation only grows between two GCs (allocation bumps a pointer), and a GC
  * empties it of what died and what it promotes. A reading that finds it (or user memory) lower
- * than at the end of the last probe saw a GC in between: one more "sighting", timed (in the probe's
- * bracket). The garbage the probes made since the sighting before is freed by it: that much of
- * the GCs' freed bytes is the probes', not the lines'.
+ * than at the end of the last probe saw a GC in between: one more "sighting". After the run, a GC
+ * (timed by PerformanceObserver) that started between the reading before a sighting and the
+ * sighting goes to the intervals that held the sighting; one that no reading saw (a long interval
+ * that refilled the young generation past where it was) goes to the logged long intervals that
+ * held its start time.
  */
 class Meter {
   /** [P mod 2^32, young generation at the end of the last probe, young generation at the start of this one]. */
   readonly ints = new Int32Array(3);
   private readonly spaceInts: Int32Array;
   lastU = 0;
+  /** The time of this reading and of the one before (ms, performance.now()). */
+  t = 0;
+  lastT = 0;
   started = false;
-  /** Sightings so far; when each was made (ms, performance.now()) and P then. [0]: the first reading. */
+  /** Sightings so far: when each was made, when the reading before it was, and P then. [0]: the first reading. */
   seen = 0;
-  seenAt = new Float64Array(64);
-  seenP = new Int32Array(64);
+  readonly seenAt = new Float64Array(SIGHTINGS);
+  readonly seenFrom = new Float64Array(SIGHTINGS);
+  readonly seenP = new Int32Array(SIGHTINGS);
+  /** More GCs were sighted than there is room for: the rest are attributed by time alone. */
+  overflow = false;
 
   constructor() {
     this.spaceInts = new Int32Array(spaceBuf.buffer, spaceBuf.byteOffset, spaceBuf.length * 2);
@@ -136,8 +155,11 @@ class Meter {
   reset(): void {
     this.ints.fill(0);
     this.lastU = 0;
+    this.t = 0;
+    this.lastT = 0;
     this.started = false;
     this.seen = 0;
+    this.overflow = false;
   }
 
   /** The young generation's used bytes, read without allocating (below 2 GiB). */
@@ -148,7 +170,7 @@ class Meter {
     return v >= 0 ? v : spaceBuf[SPACE_USED];
   }
 
-  /** A probe starts: user memory now (notes a GC sighting). What it allocates from here on is the probes'. */
+  /** A probe starts: user memory now (notes the time, and a GC sighting). What it allocates from here on is the probes'. */
   enter(): number {
     const y = this.young();
     let total: number;
@@ -161,10 +183,13 @@ class Meter {
       const s = v8.getHeapStatistics();
       total = s.used_heap_size + s.external_memory;
     }
+    this.lastT = this.t;
+    this.t = performance.now();
     const u = total - this.ints[0];
     if (!this.started) {
       this.started = true;
-      this.seenAt[0] = performance.now();
+      this.seenAt[0] = this.t;
+      this.seenFrom[0] = this.t;
       this.seenP[0] = this.ints[0];
     } else if (y < this.ints[1] || u < this.lastU) this.sight();
     this.lastU = u;
@@ -193,35 +218,49 @@ class Meter {
   }
 
   sight(): void {
-    if (this.seen + 1 >= this.seenAt.length) {
-      this.seenAt = grown(this.seenAt);
-      const p = new Int32Array(this.seenP.length * 2);
-      p.set(this.seenP);
-      this.seenP = p;
+    if (this.seen + 1 >= SIGHTINGS) {
+      this.overflow = true;
+      return;
     }
     this.seen++;
-    this.seenAt[this.seen] = performance.now();
+    this.seenAt[this.seen] = this.t;
+    this.seenFrom[this.seen] = this.lastT;
     this.seenP[this.seen] = this.ints[0];
   }
+}
 
-  /**
-   * GC freed bytes per sighting, less the probes' garbage each freed: a GC goes to the first
-   * sighting made at or after it started (GCs before the first reading or after the last sighting
-   * ran outside the profiled functions).
-   */
-  bySighting(gcs: Array<{ t: number; freed: number }>): Float64Array {
-    const out = new Float64Array(this.seen + 1);
-    const sorted = [...gcs].sort((a, b) => a.t - b.t);
-    let s = 1;
-    for (const g of sorted) {
-      if (g.t < this.seenAt[0] || !(g.freed > 0)) continue;
-      while (s <= this.seen && this.seenAt[s] < g.t) s++;
-      if (s > this.seen) break;
-      out[s] += g.freed;
-    }
-    for (let k = 1; k <= this.seen; k++) if (out[k] > 0) out[k] = Math.max(0, out[k] - ((this.seenP[k] - this.seenP[k - 1]) | 0));
-    return out;
+/** A GC of the run, placed: the sighting it belongs to (0: none, attributed by time), and its freed bytes less the probes' garbage. */
+interface PlacedGc {
+  t: number;
+  freed: number;
+  sighting: number;
+}
+
+/**
+ * Place each GC: the sighting whose segment (the reading before it, the sighting) holds its start,
+ * else none; and take off its freed bytes the garbage the probes made since the GC before (P at
+ * the first checkpoint — a sighting or a long interval's end — at or after it).
+ */
+function placeGcs(m: Meter, gcs: Array<{ t: number; freed: number }>, checkpoints: Array<{ t: number; p: number }>): PlacedGc[] {
+  const points = [...checkpoints];
+  for (let k = 0; k <= m.seen; k++) points.push({ t: m.seenAt[k], p: m.seenP[k] });
+  points.sort((a, b) => a.t - b.t);
+  const sorted = [...gcs].filter((g) => g.t >= m.seenAt[0] && g.freed > 0).sort((a, b) => a.t - b.t);
+  const out: PlacedGc[] = [];
+  let s = 1;
+  let c = 0;
+  let pBefore = m.seenP[0];
+  for (const g of sorted) {
+    while (s <= m.seen && m.seenAt[s] < g.t) s++;
+    while (c < points.length && points[c].t < g.t) c++;
+    if (c >= points.length) break;
+    const p = points[c].p;
+    const garbage = (p - pBefore) | 0;
+    pBefore = p;
+    const sighting = s <= m.seen && m.seenFrom[s] <= g.t ? s : 0;
+    out.push({ t: g.t, freed: Math.max(0, g.freed - Math.max(0, garbage)), sighting });
   }
+  return out;
 }
 
 let meter: Meter | undefined;
@@ -234,9 +273,10 @@ const FRAMES = 256;
  * current interval started, and the GC sightings by then. An interval (of a line, or of a stretch
  * of unmeasured lines) during which GCs were sighted is logged with their range, and after the run
  * each sighting's GCs (their freed bytes less the probes' garbage) go to the lines whose intervals
- * held it (a line's interval includes its callees, so a caller's line gets its callee's GCs too).
- * A GC that left both figures as high as they were (rare: a long stretch read once, refilling the
- * young generation past where it was) goes with the next sighting.
+ * held it (a line's interval includes its callees, so a caller's line gets its callee's GCs too);
+ * intervals of LONG_MS or more are also logged with their times, for the GCs no reading sighted.
+ * Both logs are preallocated: nothing grows while the function runs (an ArrayBuffer grown or
+ * dropped would move external memory under the lines).
  *
  * Hits are counted inline in an Int32Array (`h`, a Smi at every step, where a Float64Array's `++`
  * makes two HeapNumbers), which wraps past 2^32 into `wraps` through `w`.
@@ -256,15 +296,19 @@ export class MemRecorder implements Recorder<number> {
   calls = 0;
   entry = 0;
   private readonly meter: Meter;
-  /** Per frame slot: user memory at the start of its interval, and the sightings by then. */
+  /** Per frame slot: user memory at the start of its interval, the sightings by then, and when it started. */
   private fU = new Float64Array(FRAMES);
   private fSeen = new Float64Array(FRAMES);
+  private fT = new Float64Array(FRAMES);
   /** Free frame slots, a stack. */
   private free = new Int32Array(FRAMES);
   private freeTop = 0;
   /** Intervals that held sightings: line, sightings before, sightings after. */
-  private log = new Float64Array(3 * 64);
+  private readonly log = new Float64Array(3 * SIGHTINGS);
   private logged = 0;
+  /** Intervals of LONG_MS or more: line, start, end (ms), P at the end. */
+  private readonly long = new Float64Array(4 * LONG_INTERVALS);
+  private longs = 0;
 
   constructor(lines: number, private readonly measureAll: boolean) {
     lookUpBinding();
@@ -314,6 +358,7 @@ export class MemRecorder implements Recorder<number> {
     this.entry = 0;
     this.freeAll();
     this.logged = 0;
+    this.longs = 0;
     this.meter.reset();
   }
 
@@ -323,6 +368,7 @@ export class MemRecorder implements Recorder<number> {
       const n = this.fU.length;
       this.fU = grown(this.fU);
       this.fSeen = grown(this.fSeen);
+      this.fT = grown(this.fT);
       this.free = new Int32Array(2 * n);
       for (let i = 0; i < n; i++) this.free[i] = 2 * n - 1 - i;
       this.freeTop = n;
@@ -335,6 +381,7 @@ export class MemRecorder implements Recorder<number> {
     if (this.meter.leave()) return;
     this.fU[f] = this.meter.rebase();
     this.fSeen[f] = this.meter.seen;
+    this.fT[f] = this.meter.t;
   }
 
   e(): number {
@@ -344,6 +391,7 @@ export class MemRecorder implements Recorder<number> {
     if (this.calls === 1) this.entry = u;
     this.fU[f] = u;
     this.fSeen[f] = this.meter.seen;
+    this.fT[f] = this.meter.t;
     this.leave(f);
     return f;
   }
@@ -358,6 +406,7 @@ export class MemRecorder implements Recorder<number> {
       else {
         this.fU[f] = this.meter.enter();
         this.fSeen[f] = this.meter.seen;
+        this.fT[f] = this.meter.t;
         this.leave(f);
       }
     }
@@ -395,8 +444,7 @@ export class MemRecorder implements Recorder<number> {
       // Consecutive intervals of one line (a one-line loop's steps) extend one entry.
       const last = (this.logged - 1) * 3;
       if (this.logged && this.log[last] === line && this.log[last + 2] === before) this.log[last + 2] = seen;
-      else {
-        if (this.logged * 3 + 3 > this.log.length) this.log = grown(this.log);
+      else if (this.logged < SIGHTINGS) {
         this.log[this.logged * 3] = line;
         this.log[this.logged * 3 + 1] = before;
         this.log[this.logged * 3 + 2] = seen;
@@ -404,17 +452,44 @@ export class MemRecorder implements Recorder<number> {
       }
       this.fSeen[f] = seen;
     }
+    const t = this.meter.t;
+    const start = this.fT[f];
+    if (t - start >= LONG_MS) {
+      const last = (this.longs - 1) * 4;
+      if (this.longs && this.long[last] === line && this.long[last + 2] === start) {
+        this.long[last + 2] = t;
+        this.long[last + 3] = this.meter.ints[0];
+      } else if (this.longs < LONG_INTERVALS) {
+        this.long[this.longs * 4] = line;
+        this.long[this.longs * 4 + 1] = start;
+        this.long[this.longs * 4 + 2] = t;
+        this.long[this.longs * 4 + 3] = this.meter.ints[0];
+        this.longs++;
+      }
+    }
+    this.fT[f] = t;
     this.fU[f] = u;
     this.leave(f);
   }
 
-  /** Add each GC's freed bytes (less the probes' garbage) to the lines whose intervals held it. */
+  /**
+   * Add each GC's freed bytes (less the probes' garbage) to the lines whose intervals held it: by
+   * its sighting, or when no reading sighted it, by its time in the long intervals.
+   */
   attributeGcs(gcs: Array<{ t: number; freed: number }>): void {
-    if (!gcs.length || !this.meter.seen) return;
-    const bySighting = this.meter.bySighting(gcs);
+    if (!gcs.length || !this.meter.started) return;
+    const checkpoints: Array<{ t: number; p: number }> = [];
+    for (let i = 0; i < this.longs; i++) checkpoints.push({ t: this.long[i * 4 + 2], p: this.long[i * 4 + 3] });
+    const placed = placeGcs(this.meter, gcs, checkpoints);
+    const bySighting = new Float64Array(this.meter.seen + 1);
+    for (const g of placed) if (g.sighting) bySighting[g.sighting] += g.freed;
     for (let i = 0; i < this.logged; i++) {
       const line = this.log[i * 3];
       for (let k = this.log[i * 3 + 1] + 1; k <= this.log[i * 3 + 2]; k++) this.freed[line] += bySighting[k];
+    }
+    for (const g of placed) {
+      if (g.sighting) continue;
+      for (let i = 0; i < this.longs; i++) if (this.long[i * 4 + 1] <= g.t && g.t <= this.long[i * 4 + 2]) this.freed[this.long[i * 4]] += g.freed;
     }
   }
 }
