@@ -105,8 +105,8 @@ function smallInteger(lo: number, hi: number): number {
 }
 
 /** Sightings, and long intervals, a run can hold: preallocated, so that no array grows while it runs. */
-const SIGHTINGS = 4096;
-const LONG_INTERVALS = 16384;
+const SIGHTINGS = 2048;
+const LONG_INTERVALS = 8192;
 /**
  * Intervals at least this long (ms) are logged with their times: an interval during which a GC ran
  * lasts at least the GC's pause (scavenges take 0.1 ms and up), so every GC a reading did not sight
@@ -523,8 +523,10 @@ export class GcWatch {
   }
 
   stop(): void {
-    const raw = this.profiler.stop();
+    // The time first: stop() allocates its result, and a scavenge it sets off is seen by the
+    // observer but not sized by the profiler (one entry too many, and no GC matched at all).
     this.stoppedAt = performance.now();
+    const raw = this.profiler.stop();
     const stats = adopt(raw);
     this.sizes = (stats?.statistics ?? []).map((s) => {
       const b = s.beforeGC.heapStatistics as unknown as { usedHeapSize: number; externalMemory: number };
