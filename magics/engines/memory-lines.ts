@@ -245,7 +245,8 @@ function placeGcs(m: Meter, gcs: Array<{ t: number; freed: number }>, checkpoint
   const points = [...checkpoints];
   for (let k = 0; k <= m.seen; k++) points.push({ t: m.seenAt[k], p: m.seenP[k] });
   points.sort((a, b) => a.t - b.t);
-  const sorted = [...gcs].filter((g) => g.t >= m.seenAt[0] && g.freed > 0).sort((a, b) => a.t - b.t);
+  // Every GC moves the probes' garbage count on, those that freed nothing (or grew external memory) too.
+  const sorted = [...gcs].filter((g) => g.t >= m.seenAt[0]).sort((a, b) => a.t - b.t);
   const out: PlacedGc[] = [];
   let s = 1;
   let c = 0;
@@ -258,7 +259,7 @@ function placeGcs(m: Meter, gcs: Array<{ t: number; freed: number }>, checkpoint
     const garbage = (p - pBefore) | 0;
     pBefore = p;
     const sighting = s <= m.seen && m.seenFrom[s] <= g.t ? s : 0;
-    out.push({ t: g.t, freed: Math.max(0, g.freed - Math.max(0, garbage)), sighting });
+    if (g.freed > 0) out.push({ t: g.t, freed: Math.max(0, g.freed - Math.max(0, garbage)), sighting });
   }
   return out;
 }

@@ -33,7 +33,8 @@ const OPTIONS: OptionSpec[] = [
   { name: 'c', help: 'measure every run of every line (no skipping of lines seen allocating nothing; slower, for lines that allocate rarely)' },
 ];
 
-const mib = (v: number | undefined): string => (v === undefined ? '' : `${v.toFixed(1)} MiB`);
+// A change that rounds to zero reads 0.0, not -0.0.
+const mib = (v: number | undefined): string => (v === undefined ? '' : `${(Math.round(v * 10) / 10 || 0).toFixed(1)} MiB`);
 
 function formatHtml(f: MemFunction): string {
   const max = Math.max(1e-9, ...f.lines.map((l) => l.allocated ?? 0));
