@@ -118,10 +118,11 @@ const LONG_MS = 0.02;
  * What every memory recorder of the process shares: the bytes the probes themselves allocated
  * (`P`), the clock, and the GCs seen. A probe's own work (V8 boxes every number a Float64Array or
  * the clock gives unoptimized code) runs between two readings of the young generation, where all
- * of it lands; the difference goes to `P`, and lines are measured in "user memory"
- * (used + external − P), so no line is charged with it, however it was compiled. Outside the two
- * readings a probe handles only small integers in Int32Arrays: nothing there allocates. The
- * probes' garbage dies at the next GC: that much of each GC's freed bytes is theirs, not the lines'.
+ * of it lands; the difference goes to `P`, and lines are measured in "user memory" (used +
+ * external − the probes' garbage still in the heap, which a GC sighted brings to zero), so no line
+ * is charged with it, however it was compiled. Outside the two readings a probe handles only small
+ * integers in Int32Arrays: nothing there allocates. The probes' garbage dies at the next GC: that
+ * much of each GC's freed bytes is theirs, not the lines'.
  *
  * GCs: the young generation only grows between two GCs (allocation bumps a pointer), and a GC
  * empties it of what died and what it promotes. A reading that finds it (or user memory) lower
@@ -132,8 +133,11 @@ const LONG_MS = 0.02;
  * held its start time.
  */
 class Meter {
-  /** [P mod 2^32, young generation at the end of the last probe, young generation at the start of this one]. */
-  readonly ints = new Int32Array(3);
+  /**
+   * [P mod 2^32, young generation at the end of the last probe, young generation at the start of
+   * this one, P at the last GC sighted]. The probes' garbage still in the heap is P − P at the last GC.
+   */
+  readonly ints = new Int32Array(4);
   private readonly spaceInts: Int32Array;
   lastU = 0;
   /** The time of this reading and of the one before (ms, performance.now()). */
@@ -185,13 +189,17 @@ class Meter {
     }
     this.lastT = this.t;
     this.t = performance.now();
-    const u = total - this.ints[0];
+    let u = total - ((this.ints[0] - this.ints[3]) | 0);
     if (!this.started) {
       this.started = true;
       this.seenAt[0] = this.t;
       this.seenFrom[0] = this.t;
       this.seenP[0] = this.ints[0];
-    } else if (y < this.ints[1] || u < this.lastU) this.sight();
+    } else if (y < this.ints[1] || u < this.lastU) {
+      // The GC freed the probes' garbage made so far: none of it is in the heap any more.
+      this.sight();
+      u = total;
+    }
     this.lastU = u;
     return u;
   }
@@ -220,12 +228,14 @@ class Meter {
   sight(): void {
     if (this.seen + 1 >= SIGHTINGS) {
       this.overflow = true;
+      this.ints[3] = this.ints[0];
       return;
     }
     this.seen++;
     this.seenAt[this.seen] = this.t;
     this.seenFrom[this.seen] = this.lastT;
     this.seenP[this.seen] = this.ints[0];
+    this.ints[3] = this.ints[0];
   }
 }
 
