@@ -152,5 +152,9 @@ function quiet(n: number) {
     console.log(`quiet(${steps}) -c: Allocated ${loop.allocated} MiB, Increment ${loop.increment} MiB`)
     shown.push(loop.allocated!)
   }
-  for (const a of shown) assert.ok(a < 0.5, `a loop that allocates nothing shows ${shown.map((x) => x.toFixed(3)).join(' and ')} MiB Allocated for 100,000 and 1,000,000 steps`)
+  // Below 1 MiB each (a one-off: V8 storing the optimized code of the copy, 0.0–0.3 MiB seen), and
+  // ten times the steps add less than 0.5 MiB (0.5 bytes a step; the old probes left ~380).
+  const why = `a loop that allocates nothing shows ${shown.map((x) => x.toFixed(3)).join(' and ')} MiB Allocated for 100,000 and 1,000,000 steps`
+  for (const a of shown) assert.ok(a < 1, why)
+  assert.ok(shown[1] - shown[0] < 0.5, why)
 })
