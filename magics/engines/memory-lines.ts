@@ -216,13 +216,16 @@ class Meter {
     return false;
   }
 
-  /** A GC ran inside the probe (set off by its own garbage): sighted, and user memory read afresh. */
-  rebase(): number {
+  /**
+   * A GC ran inside the probe (set off by its own garbage): sighted, timed from this probe's start
+   * to now, and user memory read afresh — a probe starts again (call `leave` after).
+   */
+  reenter(): number {
+    this.lastT = this.t;
+    this.t = performance.now();
     this.sight();
     this.lastU = -Infinity;
-    const u = this.enter();
-    this.leave();
-    return u;
+    return this.enter();
   }
 
   sight(): void {
@@ -387,12 +390,38 @@ export class MemRecorder implements Recorder<number> {
     return this.free[--this.freeTop];
   }
 
-  /** End a probe on frame `f`: if a GC ran inside it, its interval starts after it instead. */
-  private leave(f: number): void {
-    if (this.meter.leave()) return;
-    this.fU[f] = this.meter.rebase();
-    this.fSeen[f] = this.meter.seen;
-    this.fT[f] = this.meter.t;
+  /**
+   * End a probe on frame `f`, whose interval of `line` (-1: none) it closed. A GC that ran inside
+   * the probe is put at the end of that interval: its drop in memory goes to the line's Increment
+   * (so that Increments still add up to the change in memory) and its freed bytes to the line.
+   */
+  private leave(f: number, line: number): void {
+    while (!this.meter.leave()) {
+      const u = this.meter.reenter();
+      if (line >= 0) {
+        this.net[line] += u - this.fU[f];
+        this.logSightings(f, line);
+      } else this.fSeen[f] = this.meter.seen;
+      this.fU[f] = u;
+      this.fT[f] = this.meter.t;
+    }
+  }
+
+  /** Log the GCs sighted since the frame's interval began, for `line`. */
+  private logSightings(f: number, line: number): void {
+    const before = this.fSeen[f];
+    const seen = this.meter.seen;
+    if (before === seen) return;
+    // Consecutive intervals of one line (a one-line loop's steps) extend one entry.
+    const last = (this.logged - 1) * 3;
+    if (this.logged && this.log[last] === line && this.log[last + 2] === before) this.log[last + 2] = seen;
+    else if (this.logged < SIGHTINGS) {
+      this.log[this.logged * 3] = line;
+      this.log[this.logged * 3 + 1] = before;
+      this.log[this.logged * 3 + 2] = seen;
+      this.logged++;
+    }
+    this.fSeen[f] = seen;
   }
 
   e(): number {
@@ -403,7 +432,7 @@ export class MemRecorder implements Recorder<number> {
     this.fU[f] = u;
     this.fSeen[f] = this.meter.seen;
     this.fT[f] = this.meter.t;
-    this.leave(f);
+    this.leave(f, -1);
     return f;
   }
 
@@ -418,7 +447,7 @@ export class MemRecorder implements Recorder<number> {
         this.fU[f] = this.meter.enter();
         this.fSeen[f] = this.meter.seen;
         this.fT[f] = this.meter.t;
-        this.leave(f);
+        this.leave(f, -1);
       }
     }
     return line;
@@ -449,20 +478,7 @@ export class MemRecorder implements Recorder<number> {
       if (d > NOISE_BYTES && n > WARMUP) this.allocates[line]++;
       if (n >= SKIP_AFTER && this.allocates[line] < 2 && !this.measureAll) this.measuring[line] = 0;
     }
-    const before = this.fSeen[f];
-    const seen = this.meter.seen;
-    if (before !== seen) {
-      // Consecutive intervals of one line (a one-line loop's steps) extend one entry.
-      const last = (this.logged - 1) * 3;
-      if (this.logged && this.log[last] === line && this.log[last + 2] === before) this.log[last + 2] = seen;
-      else if (this.logged < SIGHTINGS) {
-        this.log[this.logged * 3] = line;
-        this.log[this.logged * 3 + 1] = before;
-        this.log[this.logged * 3 + 2] = seen;
-        this.logged++;
-      }
-      this.fSeen[f] = seen;
-    }
+    this.logSightings(f, line);
     const t = this.meter.t;
     const start = this.fT[f];
     if (t - start >= LONG_MS) {
@@ -480,7 +496,7 @@ export class MemRecorder implements Recorder<number> {
     }
     this.fT[f] = t;
     this.fU[f] = u;
-    this.leave(f);
+    this.leave(f, line);
   }
 
   /**
