@@ -284,11 +284,20 @@ export function compileFresh(t: Target, instrumentation?: Instrumentation): Func
   }
 }
 
+/**
+ * Said under the table when a class copied for the run counted nothing: the copy is bound to the
+ * class's name for the run, but objects made before it keep the original class's prototype.
+ */
+export function classNotReachedNote(t: Target, ran: boolean): string | undefined {
+  if (!t.isClass || t.kind !== 'cell' || ran) return undefined;
+  return `No line of ${t.expr} ran: -f ${t.expr} measures a fresh copy of the class, bound to ${t.expr} for the run, so objects made before the statement (their methods are the original class's) are not measured. Make the objects in the statement, or profile a method: -f obj.method.`;
+}
+
 /** Why a copy of `t` did not compile, in the user's terms: a method using `super` or `#private` needs its class. */
 export function recompileError(t: Target, e: unknown): UsageError {
   const message = (e as Error).message;
   const text = t.js.slice(t.startOffset, t.endOffset);
-  if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods`);
+  if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods (of the objects the statement makes)`);
   return new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
 }
 

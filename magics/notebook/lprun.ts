@@ -11,7 +11,7 @@ import { htmlTable } from '../render/html.js';
 import { DEFAULT_INTERVAL_US } from '../engines/v8/cpu.js';
 import { SAMPLE_INTERVAL_US } from '../engines/line-clock.js';
 import { exactLines, sampledLinesRun, TIMER_UNIT, type FunctionLines, type LineProfileRun } from '../engines/line-profile.js';
-import { resolveTarget, type Target } from '../engines/targets.js';
+import { classNotReachedNote, resolveTarget, type Target } from '../engines/targets.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
 import { UsageError, type Magic, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
@@ -117,7 +117,8 @@ defined in a cell.`,
     if (!opts.q) {
       ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: ${pyG(unit)} s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}${caught ? `<p><code>${escapeHtml(caught)}</code></p>` : ''}</div>` });
       const note = opts.x ? stalledClockNote(run) : unsampledNote(functions, targets.some((t) => t.kind === 'cell') ? asked ?? SAMPLE_INTERVAL_US : interval);
-      if (note) ctx.display.bundle({ 'text/plain': note, 'text/html': `<p class="tsprof-note">${escapeHtml(note)}</p>` });
+      const notes = [...targets.map((t, i) => classNotReachedNote(t, functions[i].lines.some((l) => (l.hits ?? 0) > 0))), note];
+      for (const n of notes) if (n) ctx.display.bundle({ 'text/plain': n, 'text/html': `<p class="tsprof-note">${escapeHtml(n)}</p>` });
     }
     if (!opts.r) return undefined;
     displaysAs(result, () => text);

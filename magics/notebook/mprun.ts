@@ -15,7 +15,7 @@ import { htmlTable } from '../render/html.js';
 import { recorderProbes } from '../engines/probes.js';
 import { collectGarbage } from '../engines/v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
-import { rebind, resolveTarget, type Target } from '../engines/targets.js';
+import { classNotReachedNote, rebind, resolveTarget, type Target } from '../engines/targets.js';
 import { keptCopy } from '../engines/line-profile.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
@@ -99,7 +99,7 @@ memory_profiler, so a function's Increments add up to its change in memory, GCs 
     for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
     const statement = ctx.prepareCode(stmt, firstLine);
     const { functions, gcMatched } = await profileMemory(ctx, targets, statement, Boolean(opts.c));
-    const note = gcMatched ? [] : [GC_UNMATCHED];
+    const note = [...targets.map((t, i) => classNotReachedNote(t, functions[i].lines.some((l) => (l.occurrences ?? 0) > 0))), gcMatched ? undefined : GC_UNMATCHED].filter((n): n is string => n !== undefined);
     const text = [...functions.map((f) => formatText(f) + '\n'), ...note].join('\n');
     if (typeof opts.T === 'string') {
       writeFileSync(opts.T, text);
