@@ -2,7 +2,7 @@
 // npm packages included) into one CommonJS script that kernel/realm/load.ts evaluates in a vm
 // context of its own: the kernel's intrinsics are then never the ones a cell can change.
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +30,7 @@ export async function bundleKernel() {
           const { readFile } = await import('node:fs/promises');
           let contents = await readFile(args.path, 'utf8');
           const rel = relative(dist, args.path).split('\\').join('/');
+          if (rel.endsWith('sucrase/dist/parser/util/identifier.js')) contents = withoutStartupLoop(contents, rel);
           // A cell's `import` must load modules into the user's realm, with Node's own loader.
           if (rel === 'kernel/session/imports.js') contents = contents.replace(/(?<![.\w$])import\((?!['"])/g, '__tsprofImport(');
           if (contents.includes('import.meta')) {
@@ -42,9 +43,38 @@ export async function bundleKernel() {
       },
     }],
   });
+  // One byte per character: the kernel keeps the bundle's source for as long as it runs (V8 compiles
+  // functions from it lazily); a single non-Latin-1 character in it (a comment's dash) makes V8
+  // hold all of it as two bytes a character, 1.3 MiB more RSS. Every non-ASCII character becomes a
+  // \u escape, which means the same in comments, strings, templates, regular expressions and names.
+  writeFileSync(outfile, asciiOnly(readFileSync(outfile, 'utf8')));
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(dist, join(root, p)).split('\\').join('/'));
   writeFileSync(join(dist, 'kernel/realm/bundle.inputs.json'), JSON.stringify(inputs));
   return outfile;
+}
+
+/** Non-ASCII characters as \\uXXXX escapes (a pair of them outside the BMP). */
+function asciiOnly(code) {
+  return code.replace(/[^\x00-\x7f]/gu, (ch) => {
+    const cp = ch.codePointAt(0);
+    if (cp < 0x10000) return `\\u${cp.toString(16).padStart(4, '0')}`;
+    const v = cp - 0x10000;
+    return `\\u${(0xd800 + (v >> 10)).toString(16)}\\u${(0xdc00 + (v & 0x3ff)).toString(16)}`;
+  });
+}
+
+/**
+ * sucrase fills its 64 Ki-entry identifier table one element at a time at load: a loop long enough
+ * that V8 compiles it with its optimising compiler (on-stack replacement), whose code and zones then
+ * stay in the idle kernel's RSS. A fill() does the same work without it.
+ */
+function withoutStartupLoop(contents, rel) {
+  const loop = /for \(let i = 128; i < 65536; i\+\+\) \{\s*exports\.IS_IDENTIFIER_CHAR\[i\] = 1;\s*\}/;
+  if (!loop.test(contents)) {
+    console.warn(`bundle-kernel: ${rel} changed; its identifier table loop is no longer replaced`);
+    return contents;
+  }
+  return contents.replace(loop, 'exports.IS_IDENTIFIER_CHAR.fill(1, 128);');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await bundleKernel();
