@@ -50,7 +50,34 @@ export async function bundleKernel() {
   writeFileSync(outfile, asciiOnly(readFileSync(outfile, 'utf8')));
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(dist, join(root, p)).split('\\').join('/'));
   writeFileSync(join(dist, 'kernel/realm/bundle.inputs.json'), JSON.stringify(inputs));
+  await bundleIoWorker();
   return outfile;
+}
+
+/**
+ * The I/O thread's code (dist/kernel/io/worker.js and what it imports, zeromq left out) as one
+ * CommonJS file, which kernel/io/bridge.ts starts when it is not older than its inputs. Loaded as
+ * ES modules, the thread compiles Node's ES module loader in its isolate too and resolves a dozen
+ * files before it can bind the sockets that answer the first kernel_info_request.
+ */
+async function bundleIoWorker() {
+  const ioOut = join(dist, 'kernel/io/worker.cjs');
+  const result = await build({
+    entryPoints: [join(dist, 'kernel/io/worker.js')],
+    outfile: ioOut,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['zeromq'],
+    metafile: true,
+    logLevel: 'error',
+    // The worker finds zeromq from its own URL (createRequire), the same directory as worker.js.
+    define: { 'import.meta.url': '__tsprofWorkerUrl' },
+    banner: { js: '"use strict";\nconst __tsprofWorkerUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
+  const inputs = Object.keys(result.metafile.inputs).map((p) => relative(dist, join(root, p)).split('\\').join('/'));
+  writeFileSync(join(dist, 'kernel/io/worker.inputs.json'), JSON.stringify(inputs));
 }
 
 /** Non-ASCII characters as \\uXXXX escapes (a pair of them outside the BMP). */
