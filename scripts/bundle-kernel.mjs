@@ -3,6 +3,7 @@
 // context of its own: the kernel's intrinsics are then never the ones a cell can change.
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +11,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const entry = join(dist, 'kernel/realm/entry.js');
 const outfile = join(dist, 'kernel/realm/bundle.cjs');
+const chunks = join(dist, 'kernel/realm/chunks');
+
+/**
+ * Libraries left out of the bundle and evaluated in the kernel's realm on first use
+ * (kernel/realm/load.ts, __tsprofChunk): acorn parses only cells with a top-level `await` and the
+ * magics' code; the source-map libraries serve cells TypeScript transpiles, sucrase's source maps
+ * and the magics. Each must export an object (not a function) whose members are read when used.
+ */
+const LAZY_LIBRARIES = ['acorn', 'source-map-js', '@jridgewell/gen-mapping', '@jridgewell/trace-mapping', 'lines-and-columns'];
+const requireFromRoot = createRequire(join(root, 'package.json'));
+const chunkName = (name) => name.replace('/', '+');
 
 export async function bundleKernel() {
   const result = await build({
@@ -22,7 +34,7 @@ export async function bundleKernel() {
     external: ['typescript', 'zeromq'],
     metafile: true,
     logLevel: 'error',
-    plugins: [{
+    plugins: [lazyLibraries, {
       name: 'import-meta-url',
       setup(b) {
         // Each file keeps its own import.meta.url (workers and assets are found next to it).
@@ -51,7 +63,36 @@ export async function bundleKernel() {
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(dist, join(root, p)).split('\\').join('/'));
   writeFileSync(join(dist, 'kernel/realm/bundle.inputs.json'), JSON.stringify(inputs));
   await bundleIoWorker();
+  for (const name of LAZY_LIBRARIES) await bundleChunk(name);
   return outfile;
+}
+
+/** In the bundle, each lazy library is an object of getters that evaluate its chunk on first access. */
+const lazyLibraries = {
+  name: 'lazy-libraries',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY_LIBRARIES.map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'tsprof-lazy' }));
+    b.onLoad({ filter: /.*/, namespace: 'tsprof-lazy' }, (args) => {
+      const real = requireFromRoot(args.path);
+      if (typeof real !== 'object' || real === null) throw new Error(`${args.path} exports a ${typeof real}: it cannot be a lazy library`);
+      // __esModule is answered without loading: interop helpers read it as soon as they import.
+      const names = Object.getOwnPropertyNames(real).filter((n) => n !== '__esModule');
+      const members = names.map((n) => `  ${JSON.stringify(n)}: { get: () => load()[${JSON.stringify(n)}], enumerable: true },`);
+      if (real.__esModule) members.push('  __esModule: { value: true },');
+      return {
+        contents: `let lib;\nconst load = () => lib || (lib = __tsprofChunk(${JSON.stringify(chunkName(args.path))}));\nmodule.exports = Object.defineProperties({}, {\n${members.join('\n')}\n});\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/** One lazy library as a CommonJS script of its own, ASCII like the bundle. */
+async function bundleChunk(name) {
+  const file = join(chunks, `${chunkName(name)}.cjs`);
+  await build({ stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' }, outfile: file, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'error' });
+  writeFileSync(file, asciiOnly(readFileSync(file, 'utf8')));
 }
 
 /**

@@ -20,6 +20,9 @@ export type KernelModules = typeof import('./entry.js');
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUNDLE = join(DIST, 'kernel/realm/bundle.cjs');
 const INPUTS = join(DIST, 'kernel/realm/bundle.inputs.json');
+const CHUNKS = join(DIST, 'kernel/realm/chunks');
+// Captured: chunks load after cells ran, and a cell may replace vm.compileFunction.
+const compileFunction = vm.compileFunction;
 
 /** Node's globals a bare V8 context lacks; kernel code gets the ones in force before any cell ran. */
 const NODE_GLOBALS = [
@@ -86,21 +89,37 @@ function evaluateBundle(code: string): KernelModules {
   const main = globalThis as unknown as Record<string, unknown>;
   const nodeGlobals: string[] = NODE_GLOBALS.filter((n) => n in main);
   const builtins = Object.getOwnPropertyNames(own).filter((n) => IDENTIFIER.test(n) && !NOT_PARAMS.has(n) && !nodeGlobals.includes(n));
-  const module = { exports: {} as KernelModules };
-  const params = ['exports', 'require', 'module', '__filename', '__dirname', '__tsprofFileUrl', '__tsprofResolve', '__tsprofImport', ...builtins, ...nodeGlobals];
-  const fn = vm.compileFunction(code, params, { parsingContext: context, filename: BUNDLE });
+  const params = ['exports', 'require', 'module', '__filename', '__dirname', '__tsprofFileUrl', '__tsprofResolve', '__tsprofImport', '__tsprofChunk', ...builtins, ...nodeGlobals];
   const resolve = import.meta.resolve as unknown as (specifier: string, parent?: string) => string;
-  fn(
-    module.exports,
-    createRequire(BUNDLE),
-    module,
-    BUNDLE,
-    dirname(BUNDLE),
+  const require = createRequire(BUNDLE);
+  const common = [
     (rel: string) => pathToFileURL(join(DIST, rel)).href,
     (specifier: string, parent?: string) => resolve(specifier, parent),
     (url: string) => import(url),
+    (name: string) => chunk(name),
     ...builtins.map((n) => own[n]),
     ...nodeGlobals.map((n) => main[n]),
-  );
+  ];
+
+  // A library the bundle leaves out until first use (LAZY_LIBRARIES in scripts/bundle-kernel.mjs),
+  // evaluated in this realm when kernel code first touches it, which may be after cells have
+  // replaced this (the user's) realm's builtins: only what was captured here is called then.
+  const loaded: Record<string, unknown> = Object.create(null);
+  const apply = Reflect.apply;
+  const args: unknown[] = ['exports', require, 'module', 'filename', CHUNKS, ...common];
+  const chunk = (name: string): unknown => {
+    if (loaded[name] !== undefined) return loaded[name];
+    const file = `${CHUNKS}/${name}.cjs`;
+    const module = { exports: {} };
+    args[0] = module.exports;
+    args[2] = module;
+    args[3] = file;
+    apply(compileFunction(readFileSync(file, 'latin1'), params, { parsingContext: context, filename: file }), undefined, args);
+    return (loaded[name] = module.exports);
+  };
+
+  const module = { exports: {} as KernelModules };
+  const fn = compileFunction(code, params, { parsingContext: context, filename: BUNDLE });
+  fn(module.exports, require, module, BUNDLE, dirname(BUNDLE), ...common);
   return module.exports;
 }
