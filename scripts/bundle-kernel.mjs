@@ -98,8 +98,11 @@ async function bundleChunk(name) {
 /**
  * The I/O thread's code (dist/kernel/io/worker.js and what it imports, zeromq left out) as one
  * CommonJS file, which kernel/io/bridge.ts starts when it is not older than its inputs. Loaded as
- * ES modules, the thread compiles Node's ES module loader in its isolate too and resolves a dozen
- * files before it can bind the sockets that answer the first kernel_info_request.
+ * ES modules, the thread compiles Node's ES module loader in its isolate too, resolves a dozen files
+ * before it can bind the sockets, and imports zeromq (CommonJS) from ESM: Node then scans zeromq's
+ * source for named exports (cjs-module-lexer), loops hot enough for V8's optimising compiler, whose
+ * code and zones stay in the kernel's RSS. Here zeromq is a plain require. Measured, the I/O thread
+ * alone beside an empty main thread: 62.9 MiB as ES modules, 57.9 MiB as this bundle.
  */
 async function bundleIoWorker() {
   const ioOut = join(dist, 'kernel/io/worker.cjs');

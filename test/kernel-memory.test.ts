@@ -71,7 +71,7 @@ async function launchIpykernel(): Promise<{ pid: number; client: KernelClient; s
 // Of the kernel's RSS about two thirds are file pages (node's binary, libzmq), the rest two isolates
 // (cells and I/O). What kept it above ipykernel's, and is now gone: WebAssembly and the optimising
 // compiler started at load (es-module-lexer before any cell imported, cjs-module-lexer scanning
-// zeromq, a 64 Ki-step table loop in sucrase, path helpers run hot by the bundle's freshness check),
+// zeromq on the I/O thread, a 64 Ki-step table loop in sucrase, path helpers run hot by the bundle's freshness check),
 // and the bundle's source held as a two-byte string.
 test('idle RSS is at most ipykernel\'s, each after 20 cells and 2 s of quiet', { timeout: 180_000 }, async () => {
   const py = await launchIpykernel()

@@ -2,8 +2,8 @@
 // while the main thread is busy running a cell. It verifies and decodes incoming frames, answers
 // heartbeat and the control requests that need no evaluator, and signs and sends what the main thread produces.
 import { writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
+import * as zmq from 'zeromq';
 import { endpoint } from '../wire/connection.js';
 import { createSigner } from '../wire/sign.js';
 import { decode, encode, WireError } from '../wire/frames.js';
@@ -14,13 +14,6 @@ import { InputSlot } from './input-slot.js';
 import { SendQueue } from './queue.js';
 import { Interrupter } from './interrupter.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
-import type { Router } from 'zeromq';
-
-// zeromq is CommonJS. Imported from ESM, Node first scans its source for named exports
-// (cjs-module-lexer), loops hot enough that V8 starts its optimising compiler for them, whose code
-// and zones then stay in the kernel's RSS (the I/O thread alone, measured: 62.9 → 58.4 MiB). A
-// plain require skips the scan.
-const zmq = createRequire(import.meta.url)('zeromq') as typeof import('zeromq');
 
 const { connection, kernelInfo, session, inputBuffer } = workerData as IoWorkerData;
 /** Where an input_reply goes: straight to the main thread, which may be blocked in prompt(). */
@@ -104,7 +97,7 @@ function onControl(msg: Message): void {
   }
 }
 
-async function receive(name: 'shell' | 'control' | 'stdin', socket: Router): Promise<void> {
+async function receive(name: 'shell' | 'control' | 'stdin', socket: zmq.Router): Promise<void> {
   for await (const frames of socket) {
     let msg: Message;
     try {
