@@ -1,4 +1,5 @@
 // The main thread's end of the I/O thread: start it, receive requests, hand it messages to send.
+import { readFileSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Message, OutgoingMessage } from '../wire/message.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
@@ -17,7 +18,7 @@ export class IoBridge {
   private barrierIds = 0;
 
   constructor(data: IoWorkerData, onRequest: RequestHandler, onFatal: (error: string) => void) {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
+    this.worker = new Worker(workerScript(), { workerData: data, stdout: false, stderr: false });
     this.bound = new Promise((resolve, reject) => {
       this.worker.on('message', (m: ToMain) => {
         switch (m.kind) {
@@ -56,6 +57,25 @@ export class IoBridge {
       this.worker.postMessage({ kind: 'close' } satisfies ToIo);
     });
   }
+}
+
+/**
+ * The I/O thread's code: the one CommonJS file the build makes of it (scripts/bundle-kernel.mjs) when
+ * none of the files it was made from is newer, else the ES modules. The bundle is the lighter start
+ * (one file, no ES module loader in the thread, zeromq required rather than imported): 5 MiB less
+ * RSS for the I/O thread alone (see bundleIoWorker in scripts/bundle-kernel.mjs).
+ */
+function workerScript(): URL {
+  const bundle = new URL('./worker.cjs', import.meta.url);
+  try {
+    const built = statSync(bundle).mtimeMs;
+    const dist = new URL('../../', import.meta.url);
+    const inputs = JSON.parse(readFileSync(new URL('./worker.inputs.json', import.meta.url), 'utf8')) as string[];
+    if (!inputs.some((rel) => (statSync(new URL(rel, dist), { throwIfNoEntry: false })?.mtimeMs ?? 0) > built)) return bundle;
+  } catch {
+    // No bundle (a build that skipped it): the modules.
+  }
+  return new URL('./worker.js', import.meta.url);
 }
 
 /** Structured clone turns Buffers into Uint8Arrays; identities must be sent back byte for byte. */
