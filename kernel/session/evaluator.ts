@@ -10,6 +10,7 @@ import { Session } from 'node:inspector';
 import vm from 'node:vm';
 import { slots, SLOTS_NAME, userGlobal } from './user-realm.js';
 import { installInterruptPoint } from './interrupt-point.js';
+import { log } from '../log.js';
 
 const userFunctionProto = userGlobal.Function.prototype;
 const { apply: originalApply, call: originalCall, bind: originalBind } = userFunctionProto;
@@ -81,7 +82,13 @@ export class Evaluator {
     // listener releases an await. interrupt_request does not use signals (interrupt-point.ts).
     process.on('SIGINT', () => this.interrupt());
     routeSelfSigint();
-    installInterruptPoint({ interrupt: () => this.interrupt(), cell: () => this.cells, terminateNow: () => this.session.post('Runtime.terminateExecution') });
+    installInterruptPoint({
+      interrupt: () => this.interrupt(),
+      cell: () => this.cells,
+      terminateNow: () => this.session.post('Runtime.terminateExecution'),
+      inspect: (method, params) => this.postSync(method, params),
+      log,
+    });
   }
 
   /**
@@ -227,6 +234,18 @@ export class Evaluator {
 
   private release(): void {
     this.session.post('Runtime.releaseObjectGroup', { objectGroup: GROUP });
+  }
+
+  /** The in-thread session answers before post() returns. */
+  private postSync(method: string, params: object): unknown {
+    let error: Error | null = null;
+    let result: unknown;
+    this.session.post(method, params, (err, res) => {
+      error = err;
+      result = res;
+    });
+    if (error) throw error;
+    return result;
   }
 
   private post<T>(method: string, params: object): Promise<T> {

@@ -18,6 +18,7 @@
 // - only the kernel's own code: it is not stopped midway; the I/O thread asks again shortly.
 import { fileURLToPath } from 'node:url';
 import { dirname, sep } from 'node:path';
+import { LostImmediates, type InspectSync } from './lost-immediates.js';
 import { slots } from './user-realm.js';
 
 export type InterruptState = 'terminated' | 'idle' | 'kernel';
@@ -53,12 +54,16 @@ export interface InterruptTarget {
   cell(): number;
   /** Terminate the JavaScript running now (V8 Runtime.terminateExecution, synchronously dispatched). */
   terminateNow(): void;
+  /** A synchronous call on the main thread's own inspector session. */
+  inspect: InspectSync;
+  log(line: string): void;
 }
 
 export function installInterruptPoint(target: InterruptTarget): void {
   const clearAsyncIds = asyncIdStackClearer();
   // Captured now: setImmediate must work even if a cell replaced or deleted the global one.
   const nextTurn = setImmediate;
+  const immediates = new LostImmediates(target.inspect, target.log);
   slots.interrupt = (expected?: number): { state: InterruptState; cell: number } => {
     const cell = target.cell();
     // A later cell is not the one the user stopped: the interrupt is over.
@@ -81,6 +86,7 @@ export function installInterruptPoint(target: InterruptTarget): void {
       return 'idle';
     }
     if (below.every(isKernelFrame)) return 'kernel';
+    immediates.beforeTermination();
     clearAsyncIds();
     target.terminateNow();
     return 'terminated';

@@ -128,10 +128,15 @@ export class KernelSession {
     return this.prepareCode(code, firstLine)();
   }
 
-  /** Rewrite, transpile and evaluate. */
-  runCell: CellRunner = async (code, ctx, url = cellName(ctx.cell)) => {
+  /**
+   * Rewrite, transpile and evaluate. Not an async function: returning the evaluator's promise from
+   * one would queue a job (V8's PromiseResolveThenableJob) behind the microtasks the cell queued, and
+   * an interrupt that terminates one of those drops the whole queue, that job with it — the cell
+   * would never reply. The evaluator's own promise is released from a fresh turn instead.
+   */
+  runCell: CellRunner = (code, ctx, url = cellName(ctx.cell)) => {
     const compiled = this.compile(code, url);
-    return 'js' in compiled ? this.evaluator.evaluate(compiled.js) : compiled;
+    return 'js' in compiled ? this.evaluator.evaluate(compiled.js) : Promise.resolve(compiled);
   };
 
   /** Rewrite and transpile, remembering the source by URL; a syntax error comes back as an outcome. */
