@@ -10,6 +10,7 @@ import { Session } from 'node:inspector';
 import vm from 'node:vm';
 import { slots, SLOTS_NAME, userGlobal } from './user-realm.js';
 import { installInterruptPoint } from './interrupt-point.js';
+import { END_STATEMENT, end, restoreThen } from './repl-result.js';
 import { log } from '../log.js';
 
 const userFunctionProto = userGlobal.Function.prototype;
@@ -82,6 +83,7 @@ export class Evaluator {
     // listener releases an await. interrupt_request does not use signals (interrupt-point.ts).
     process.on('SIGINT', () => this.interrupt());
     routeSelfSigint();
+    slots.end = end;
     installInterruptPoint({
       interrupt: () => this.interrupt(),
       cell: () => this.cells,
@@ -156,12 +158,13 @@ export class Evaluator {
       const settle = (o: Outcome): void => {
         if (done) return;
         done = true;
+        restoreThen();
         this.pending.delete(settle);
         resolve(o);
       };
       this.pending.add(settle);
       slots.run = () =>
-        this.session.post('Runtime.evaluate', { expression: js, replMode: true, objectGroup: GROUP }, (err, res) => {
+        this.session.post('Runtime.evaluate', { expression: withEnd(js), replMode: true, objectGroup: GROUP }, (err, res) => {
           if (done) return;
           if (err) settle(/terminat/i.test(err.message) ? { status: 'interrupted' } : { status: 'error', error: err });
           else this.outcome(res as unknown as EvaluateResult).then(settle, (e: unknown) => settle({ status: 'error', error: e }));
@@ -181,7 +184,7 @@ export class Evaluator {
     try {
       const res = await this.post<EvaluateResult>('Runtime.evaluate', { expression, throwOnSideEffect: true, timeout: 200, objectGroup: GROUP, silent: true });
       if (res.exceptionDetails) return { ok: false };
-      return { ok: true, value: await this.fromRemote(res.result) };
+      return { ok: true, value: this.fromRemote(res.result) };
     } catch {
       return { ok: false };
     } finally {
@@ -192,7 +195,8 @@ export class Evaluator {
   /** Names declared with let/const/class at the top level of cells (not properties of globalThis). */
   async lexicalNames(): Promise<string[]> {
     try {
-      return (await this.post<{ names: string[] }>('Runtime.globalLexicalScopeNames', {})).names;
+      // The kernel's own bindings (__tsprofSlots, __tsprofEnd) are not the user's names.
+      return (await this.post<{ names: string[] }>('Runtime.globalLexicalScopeNames', {})).names.filter((n) => !n.startsWith('__tsprof'));
     } catch {
       return [];
     }
@@ -202,19 +206,23 @@ export class Evaluator {
     try {
       if (res.exceptionDetails) {
         const d = res.exceptionDetails;
-        const error = d.exception ? await this.fromRemote(d.exception) : new Error(d.text);
+        const error = d.exception ? this.fromRemote(d.exception) : new Error(d.text);
         return { status: 'error', error, position: { line: d.lineNumber + 1, column: d.columnNumber + 1 } };
       }
-      return { status: 'ok', value: await this.fromRemote(res.result) };
+      return { status: 'ok', value: this.fromRemote(res.result) };
     } finally {
       this.release();
     }
   }
 
-  /** The real value behind a RemoteObject: objects are fetched through a slot, primitives decoded. */
-  private async fromRemote(r: RemoteObject): Promise<unknown> {
+  /**
+   * The real value behind a RemoteObject: objects are fetched through a slot, primitives decoded.
+   * Synchronous, and never the value of a promise: resolving a promise with a user's object reads
+   * its `then`, which a cell may have made a getter that throws (Object.prototype.then).
+   */
+  private fromRemote(r: RemoteObject): unknown {
     if (r.objectId) {
-      await this.post('Runtime.callFunctionOn', {
+      this.postSync('Runtime.callFunctionOn', {
         objectId: r.objectId,
         functionDeclaration: `function () { 'use strict'; ${SLOTS_NAME}.value = this; }`,
         silent: true,
@@ -253,4 +261,10 @@ export class Evaluator {
       this.session.post(method, params, (err, res) => (err ? reject(err) : resolve(adopt(res) as T)));
     });
   }
+}
+
+/** The script with the kernel's last statement (repl-result.ts) before its sourceURL comment. */
+function withEnd(js: string): string {
+  const at = js.lastIndexOf('\n//# sourceURL=');
+  return at < 0 ? js + END_STATEMENT : js.slice(0, at) + END_STATEMENT + js.slice(at);
 }

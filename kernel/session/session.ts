@@ -5,6 +5,7 @@ import { cellContext, currentCell, setLatestCell, type CellContext } from './con
 import { createDisplay, isDisplayHandle, type DisplayFunction } from './display.js';
 import { Evaluator, KeyboardInterrupt, type Outcome } from './evaluator.js';
 import { History } from './history.js';
+import { passThen } from './repl-result.js';
 import { createImporter } from './imports.js';
 import { toDisplayOutput } from './mime.js';
 import { StreamRouter } from './output.js';
@@ -118,7 +119,7 @@ export class KernelSession {
     const compiled = this.compile('\n'.repeat(Math.max(0, firstLine - 1)) + code, `${cellName(ctx.cell)}.${++this.chunks}`);
     return async () => {
       const outcome = 'js' in compiled ? await this.evaluator.evaluate(compiled.js) : compiled;
-      if (outcome.status === 'ok') return outcome.value;
+      if (outcome.status === 'ok') return passThen(outcome.value);
       if (outcome.status === 'interrupted') throw new KeyboardInterrupt('interrupted');
       throw outcome.error;
     };
