@@ -70,6 +70,12 @@ export class Evaluator {
   private readonly runner = new vm.Script(`${SLOTS_NAME}.run()`, { filename: 'tsprof-runner' });
   /** Evaluations waiting to finish; magics can nest one inside another. */
   private readonly pending = new Set<(o: Outcome) => void>();
+  /** A SIGINT from outside: see the constructor. */
+  private readonly onSigint = (): void => this.interrupt();
+  /** Nesting of runSync (a magic may evaluate inside a cell's synchronous part). */
+  private syncDepth = 0;
+  /** Where the kernel tells the user what it did about their cell (the cell's stderr). */
+  warn: (text: string) => void = () => undefined;
   /** Counts interrupts, so long-running work can tell whether one arrived since it started. */
   interruptCount = 0;
   /** Cells started so far (a magic's nested evaluation is part of its cell). */
@@ -81,7 +87,7 @@ export class Evaluator {
     this.session.connect();
     // A SIGINT from outside (the terminal, `kill -INT`): the watchdog stops synchronous code; the
     // listener releases an await. interrupt_request does not use signals (interrupt-point.ts).
-    process.on('SIGINT', () => this.interrupt());
+    process.on('SIGINT', this.onSigint);
     routeSelfSigint();
     slots.end = end;
     installInterruptPoint({
@@ -103,8 +109,35 @@ export class Evaluator {
   }
 
   private runSync(): void {
-    if (this.watchdogUsable()) this.runner.runInThisContext({ breakOnSigint: true });
-    else slots.run?.();
+    this.syncDepth++;
+    try {
+      if (this.watchdogUsable()) this.runner.runInThisContext({ breakOnSigint: true });
+      else slots.run?.();
+    } finally {
+      if (--this.syncDepth === 0) this.keepNodeWorking();
+    }
+  }
+
+  /**
+   * Node's own event loop calls the main realm's Function.prototype.apply: for every callback from
+   * native code once async context is tracked (async_hooks' callbackTrampoline: `cb.apply(this,
+   * args)`), and in EventEmitter's emit. Measured on Node 20.20: after `Function.prototype.apply =
+   * null` in a cell, no message from the I/O thread reached the kernel again. A cell that leaves it
+   * something other than a function gets the original back, and is told so on stderr. (`call` and
+   * `bind` set to null leave Node's loop working, and stay as the cell left them.) The watchdog's
+   * teardown of that same cell fails on it too, before giving the process its SIGINT listeners
+   * back: the kernel's own is put back.
+   */
+  private keepNodeWorking(): void {
+    const apply = Reflect.getOwnPropertyDescriptor(userFunctionProto, 'apply');
+    if (!(apply && typeof apply.value === 'function')) {
+      if (Reflect.defineProperty(userFunctionProto, 'apply', { value: originalApply, writable: true, enumerable: false, configurable: true })) {
+        this.warn('tsprof: Function.prototype.apply was set to something other than a function; Node\'s event loop calls it for every callback, so the kernel put the original back.\n');
+      } else log('Function.prototype.apply is not a function and cannot be put back: Node callbacks will fail');
+    }
+    const listeners = process.rawListeners('SIGINT');
+    for (let i = 0; i < listeners.length; i++) if (listeners[i] === this.onSigint) return;
+    process.on('SIGINT', this.onSigint);
   }
 
   /** Called on SIGINT when no synchronous code was running: release whatever the cell awaits. */

@@ -16,6 +16,11 @@
 //   turn of the event loop; V8 drops the microtasks pending at a termination, so a turn, not a
 //   microtask, carries it.
 // - only the kernel's own code: it is not stopped midway; the I/O thread asks again shortly.
+//
+// What a termination takes with it: in a microtask, V8 drops every microtask still queued, the
+// kernel's among them; so nothing the kernel waits on across a cell is a job queued in the cell's
+// turn — it waits on the evaluator's promise, settled from a later turn (see session.ts runCell).
+// In an immediate, Node loses the rest of the batch: handed on just before (lost-immediates.ts).
 import { fileURLToPath } from 'node:url';
 import { dirname, sep } from 'node:path';
 import { LostImmediates, type InspectSync } from './lost-immediates.js';

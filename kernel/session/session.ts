@@ -5,10 +5,10 @@ import { cellContext, currentCell, setLatestCell, type CellContext } from './con
 import { createDisplay, isDisplayHandle, type DisplayFunction } from './display.js';
 import { Evaluator, KeyboardInterrupt, type Outcome } from './evaluator.js';
 import { History } from './history.js';
-import { passThen } from './repl-result.js';
 import { createImporter } from './imports.js';
 import { toDisplayOutput } from './mime.js';
 import { StreamRouter } from './output.js';
+import { passThen } from './repl-result.js';
 import { installRuntime } from './runtime.js';
 import { formatError, type FormattedError } from './stacktrace.js';
 import { TranspileError, transpileCell } from './transpile.js';
@@ -61,6 +61,7 @@ export class KernelSession {
         if (parent) this.publish(parent, 'clear_output', { wait });
       },
     });
+    this.evaluator.warn = (text) => this.streams.write('stderr', text);
     installRuntime({ import: createImporter(opts.baseDir), display: this.display, guard: (v) => this.evaluator.guard(v) }, opts.baseDir);
   }
 
