@@ -117,6 +117,10 @@ test('Function.prototype.apply set to null is put back (Node\'s event loop calls
     assert.match(streamText(r.iopub, 'stderr'), /Function\.prototype\.apply .* put the original back/)
     assert.equal(await evalOk(k, 'typeof Function.prototype.apply'), "'function'")
     assert.equal(await evalOk(k, 'Math.max.apply(null, [1, 5, 3])'), '5')
+    // set after an await, outside the cell's synchronous part
+    const later = await k.client.execute('await null;\n(Function.prototype as any).apply = null', { timeoutMs: 30_000 })
+    assert.match(streamText(later.iopub, 'stderr'), /put the original back/)
+    assert.equal(await evalOk(k, 'typeof Function.prototype.apply'), "'function'")
     // a replacement that is a function stays in force
     assert.equal(await evalOk(k, 'let applied = 0\nconst realApply = Function.prototype.apply\nFunction.prototype.apply = function (this: any, ...a: any[]) { applied++; return Reflect.apply(realApply, this, a) } as any\nMath.max.apply(null, [2, 4])'), '4')
     assert.equal(await evalOk(k, 'applied > 0 && Function.prototype.apply !== realApply'), 'true')

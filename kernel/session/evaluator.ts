@@ -129,15 +129,20 @@ export class Evaluator {
    * back: the kernel's own is put back.
    */
   private keepNodeWorking(): void {
+    this.keepApply();
+    const listeners = process.rawListeners('SIGINT');
+    for (let i = 0; i < listeners.length; i++) if (listeners[i] === this.onSigint) return;
+    process.on('SIGINT', this.onSigint);
+  }
+
+  /** Also when a cell settles: it may have set it after an await. */
+  private keepApply(): void {
     const apply = Reflect.getOwnPropertyDescriptor(userFunctionProto, 'apply');
     if (!(apply && typeof apply.value === 'function')) {
       if (Reflect.defineProperty(userFunctionProto, 'apply', { value: originalApply, writable: true, enumerable: false, configurable: true })) {
         this.warn('tsprof: Function.prototype.apply was set to something other than a function; Node\'s event loop calls it for every callback, so the kernel put the original back.\n');
       } else log('Function.prototype.apply is not a function and cannot be put back: Node callbacks will fail');
     }
-    const listeners = process.rawListeners('SIGINT');
-    for (let i = 0; i < listeners.length; i++) if (listeners[i] === this.onSigint) return;
-    process.on('SIGINT', this.onSigint);
   }
 
   /** Called on SIGINT when no synchronous code was running: release whatever the cell awaits. */
@@ -192,6 +197,7 @@ export class Evaluator {
         if (done) return;
         done = true;
         restoreThen();
+        this.keepApply();
         this.pending.delete(settle);
         resolve(o);
       };
