@@ -1,6 +1,6 @@
 // The main thread's end of the I/O thread: start it, receive requests, hand it messages to send.
 import { readFileSync, statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Message, OutgoingMessage } from '../wire/message.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 
@@ -12,15 +12,22 @@ export type RequestHandler = (channel: 'shell' | 'control' | 'stdin', msg: Messa
 
 export class IoBridge {
   private readonly worker: Worker;
+  private readonly port: MessagePort;
   readonly bound: Promise<void>;
   private closed?: () => void;
   private readonly barriers = new Map<number, () => void>();
   private barrierIds = 0;
 
-  constructor(data: IoWorkerData, onRequest: RequestHandler, onFatal: (error: string) => void) {
-    this.worker = new Worker(workerScript(), { workerData: data, stdout: false, stderr: false });
+  constructor(data: Omit<IoWorkerData, 'port'>, onRequest: RequestHandler, onFatal: (error: string) => void) {
+    // A channel of the kernel's own rather than the Worker's 'message' event: Node dispatches that
+    // event through a listener that returns `true`, then reads `true.then` (event_target's addCatch)
+    // — through Object.prototype, where a cell may have put a `then` getter that throws, which would
+    // make every message from the I/O thread an uncaught exception. Our listener returns nothing.
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(workerScript(), { workerData: { ...data, port: port2 } satisfies IoWorkerData, transferList: [port2], stdout: false, stderr: false });
     this.bound = new Promise((resolve, reject) => {
-      this.worker.on('message', (m: ToMain) => {
+      this.port.on('message', (m: ToMain): void => {
         switch (m.kind) {
           case 'bound': resolve(); break;
           case 'request': onRequest(m.channel, reviveBuffers(m.msg)); break;
@@ -34,7 +41,7 @@ export class IoBridge {
   }
 
   send(...msgs: OutgoingMessage[]): void {
-    this.worker.postMessage({ kind: 'send', msgs } satisfies ToIo);
+    this.port.postMessage({ kind: 'send', msgs } satisfies ToIo);
   }
 
   /**
@@ -46,7 +53,7 @@ export class IoBridge {
     // A callback, not a promise: this realm's Promise.prototype.then is the cells' to replace.
     const id = ++this.barrierIds;
     this.barriers.set(id, fenced);
-    this.worker.postMessage({ kind: 'send', msgs, barrier: id } satisfies ToIo);
+    this.port.postMessage({ kind: 'send', msgs, barrier: id } satisfies ToIo);
   }
 
   /** Flush every queued send and close the sockets. */
@@ -54,7 +61,7 @@ export class IoBridge {
     return new SafePromise((resolve) => {
       const timer = setTimeout(resolve, 2000);
       this.closed = () => { clearTimeout(timer); resolve(); };
-      this.worker.postMessage({ kind: 'close' } satisfies ToIo);
+      this.port.postMessage({ kind: 'close' } satisfies ToIo);
     });
   }
 }
