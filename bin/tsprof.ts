@@ -5,6 +5,15 @@ import { CLI_USAGE, runCli } from '../magics/cli/main.js';
 
 const [command, ...args] = process.argv.slice(2);
 
+// A reader that stops early (`tsprof prun app.js | head`) closes the pipe: stop quietly, as Unix
+// tools do on SIGPIPE, instead of dying on an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 const usage = `usage:
   tsprof kernel [-f] CONNECTION_FILE      run the kernel (Jupyter starts this from kernel.json)
   tsprof install [--user | --sys-prefix | --prefix DIR] [--name NAME]

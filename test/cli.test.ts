@@ -3,11 +3,11 @@
 // line of the primes program, bytes a leaky function allocates, exit codes and streams kept.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EXAMPLES, lineTables, nthPrime, pstatsRows, tsprof } from './helpers/cli.js'
+import { BIN, EXAMPLES, lineTables, nthPrime, pstatsRows, tsprof } from './helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tsprof-cli-'))
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
@@ -228,5 +228,28 @@ test('errors are one line and a non-zero exit; --help for every tool', async () 
     const r = await tsprof([...tool, '--help'])
     assert.equal(r.code, 0)
     assert.match(r.stdout, new RegExp(`^usage: tsprof ${tool.join(' ')}`))
+  }
+})
+
+test('a reader that stops early (`tsprof prun fib.ts | head -1`): tsprof stops quietly, exit 0, no EPIPE', async () => {
+  for (const tool of [['prun'], ['lprun', '-f', 'fib']]) {
+    const child = spawn(process.execPath, [BIN, ...tool, example('fib.ts')], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    // `head -1`: read the first line, then close the pipe.
+    const first = await new Promise<string>((resolve) => {
+      let out = ''
+      child.stdout.on('data', (d) => {
+        out += d
+        if (out.includes('\n')) {
+          child.stdout.destroy()
+          resolve(out.split('\n')[0])
+        }
+      })
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    assert.equal(first, 'fib(30) = 832040')
+    assert.equal(code, 0, `${tool.join(' ')}: ${stderr}`)
+    assert.doesNotMatch(stderr, /EPIPE/)
   }
 })

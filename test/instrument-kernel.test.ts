@@ -123,6 +123,11 @@ test('class methods: -f obj.method, -f Class.prototype.method, static, and -f Cl
   // A prototype method using private members cannot compile alone: the message says to profile the class.
   const r = await k.client.execute('%lprun -f Counter.prototype.add new Counter().add(3)')
   assert.match(errorOf(r).evalue, /profile the class, -f ClassName/)
+  // The class copy cannot reach an object made before the run: the output says so, not just zeros.
+  await evalOk(k, 'const early = new Counter()')
+  const before = await k.client.execute('%lprun -f Counter early.add(3)')
+  const shown = ofType(before.iopub, 'display_data').map((m) => String((m.content as { data: Record<string, unknown> }).data['text/plain'] ?? '')).join('\n')
+  assert.match(shown, /No line of Counter ran: .* objects made before the statement/)
   // The class: every method, private, accessors, async and generators, counted.
   await evalOk(k, `async function useCounter() {
   const c = new Counter()

@@ -59,10 +59,6 @@ async function checkKernel(k: LaunchedKernel, label: string): Promise<void> {
 
 /** Cases not fixed yet, with the cause measured (node:test todo: they run and report, and do not fail the run). */
 const TODO: Record<string, string> = {
-  '(Function.prototype as any).apply = null':
-    "reason measured: Node's own events code calls the main realm's Function.prototype.apply — the tampering cell fails in vm breakOnSigint's process.addListener ('listeners[i].apply is not a function'), an uncaught 'cb.apply is not a function' follows in a Node callback, and the next cell gets no idle status in 30 s",
-  "Object.defineProperty(Object.prototype, 'then', { get() { throw new Error('then getter') }, configurable: true })":
-    "reason measured: `1 + 1` fails with 'then getter' (at Error.get (cell-1:1)): V8's REPL-mode Runtime.evaluate resolves its main-realm result wrapper as a promise, which reads `then` through Object.prototype",
 }
 
 for (const tampering of TAMPERINGS) {
@@ -96,6 +92,38 @@ test('a tampering made for a benchmark stays in force for the user\'s own code',
     await evalOk(k, "const original = Array.prototype.map; (Array.prototype as any).map = function (fn: any) { return ['patched'] }")
     assert.equal(await evalOk(k, '[1, 2].map((x) => x)'), "[ 'patched' ]")
     assert.equal(await evalOk(k, '[1, 2, 3]'), '[ 1, 2, 3 ]')
+  } finally {
+    await k.stop()
+  }
+})
+
+test('a then on Object.prototype stays the user\'s own: it answers for user objects, and results still show', async () => {
+  const k = await launchKernel()
+  try {
+    await evalOk(k, "const thenGetter = function (this: any) { return this?.marked ? 'user then' : undefined }\nObject.defineProperty(Object.prototype, 'then', { get: thenGetter, configurable: true }); 'defined'")
+    assert.equal(await evalOk(k, '({ marked: true } as any).then'), "'user then'")
+    assert.equal(await evalOk(k, "Object.getOwnPropertyDescriptor(Object.prototype, 'then')?.get === thenGetter"), 'true', 'the kernel left the user\'s getter in place')
+    assert.equal(await evalOk(k, '({ marked: true, n: 1 })'), "{ marked: true, n: 1 }")
+    assert.equal(await evalOk(k, 'await Promise.resolve(7)'), '7')
+  } finally {
+    await k.stop()
+  }
+})
+
+test('Function.prototype.apply set to null is put back (Node\'s event loop calls it), and the cell is told', async () => {
+  const k = await launchKernel()
+  try {
+    const r = await k.client.execute('(Function.prototype as any).apply = null', { timeoutMs: 30_000 })
+    assert.match(streamText(r.iopub, 'stderr'), /Function\.prototype\.apply .* put the original back/)
+    assert.equal(await evalOk(k, 'typeof Function.prototype.apply'), "'function'")
+    assert.equal(await evalOk(k, 'Math.max.apply(null, [1, 5, 3])'), '5')
+    // set after an await, outside the cell's synchronous part
+    const later = await k.client.execute('await null;\n(Function.prototype as any).apply = null', { timeoutMs: 30_000 })
+    assert.match(streamText(later.iopub, 'stderr'), /put the original back/)
+    assert.equal(await evalOk(k, 'typeof Function.prototype.apply'), "'function'")
+    // a replacement that is a function stays in force
+    assert.equal(await evalOk(k, 'let applied = 0\nconst realApply = Function.prototype.apply\nFunction.prototype.apply = function (this: any, ...a: any[]) { applied++; return Reflect.apply(realApply, this, a) } as any\nMath.max.apply(null, [2, 4])'), '4')
+    assert.equal(await evalOk(k, 'applied > 0 && Function.prototype.apply !== realApply'), 'true')
   } finally {
     await k.stop()
   }

@@ -43,7 +43,7 @@ test('3,000 trivial executes grow RSS by at most 10 MiB (after 100 to warm up)',
 })
 
 /** Start Debian's ipykernel on free ports; resolves once it answers kernel_info. */
-async function launchIpykernel(): Promise<{ pid: number; stop: () => Promise<void> }> {
+async function launchIpykernel(): Promise<{ pid: number; client: KernelClient; stop: () => Promise<void> }> {
   const [shell_port, control_port, stdin_port, iopub_port, hb_port] = await freePorts(5)
   const connection: ConnectionInfo = { transport: 'tcp', ip: '127.0.0.1', shell_port, control_port, stdin_port, iopub_port, hb_port, key: randomBytes(16).toString('hex'), signature_scheme: 'hmac-sha256' }
   const dir = mkdtempSync(join(tmpdir(), 'tsprof-ipykernel-'))
@@ -56,6 +56,7 @@ async function launchIpykernel(): Promise<{ pid: number; stop: () => Promise<voi
   await client.waitForReady(60_000)
   return {
     pid: child.pid!,
+    client,
     stop: async () => {
       client.close()
       const gone = new Promise((r) => child.once('exit', r))
@@ -67,16 +68,32 @@ async function launchIpykernel(): Promise<{ pid: number; stop: () => Promise<voi
   }
 }
 
-// Not met yet (measured 75.7 MiB against ipykernel's 68.3): of the kernel's RSS, ~49 MiB are shared
-// file pages (node's own binary and libzmq), ~29 MiB anonymous (two isolates: cells and I/O).
-test('idle RSS is at most ipykernel\'s, each after 20 cells and 2 s of quiet', { timeout: 180_000, todo: 'tsprof 75.7 MiB vs ipykernel 68.3 MiB on this machine' }, async () => {
+// Of the kernel's RSS about two thirds are file pages (node's binary, libzmq), the rest two isolates
+// (cells and I/O). What kept it above ipykernel's, and is now gone: WebAssembly and the optimising
+// compiler started at load (es-module-lexer before any cell imported, cjs-module-lexer scanning
+// zeromq on the I/O thread, a 64 Ki-step table loop in sucrase, path helpers run hot by the bundle's freshness check),
+// and the bundle's source held as a two-byte string.
+test('idle RSS is at most ipykernel\'s, each after 20 cells and 2 s of quiet', { timeout: 180_000 }, async () => {
   const py = await launchIpykernel()
   const k = await launchKernel()
   try {
-    for (let i = 0; i < 20; i++) await k.client.execute(`const x${i} = ${i} * 2`)
+    for (let i = 0; i < 20; i++) {
+      await k.client.execute(`const x${i} = ${i} * 2`)
+      await py.client.execute(`x${i} = ${i} * 2`)
+    }
     await sleep(2000)
-    const ours = rssMiB(k.child.pid!)
-    const theirs = rssMiB(py.pid)
+    // Three samples each, 0.5 s apart, the median: one page fault or a late free does not decide.
+    const ourSamples: number[] = []
+    const theirSamples: number[] = []
+    for (let i = 0; i < 3; i++) {
+      if (i) await sleep(500)
+      ourSamples.push(rssMiB(k.child.pid!))
+      theirSamples.push(rssMiB(py.pid))
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]
+    const ours = median(ourSamples)
+    const theirs = median(theirSamples)
+    console.log(`idle RSS: tsprof ${ours.toFixed(1)} MiB, ipykernel ${theirs.toFixed(1)} MiB (${(ours / theirs).toFixed(2)}x)`)
     assert.ok(ours <= theirs, `tsprof idle RSS ${ours.toFixed(1)} MiB > ipykernel's ${theirs.toFixed(1)} MiB`)
   } finally {
     await Promise.all([k.stop(), py.stop()])

@@ -16,7 +16,7 @@ before(async () => {
   mkdirSync(join(dir, 'node_modules', 'slowpkg'), { recursive: true });
   writeFileSync(join(dir, 'node_modules', 'slowpkg', 'package.json'), JSON.stringify({ name: 'slowpkg', version: '1.0.0', main: 'index.js' }));
   writeFileSync(join(dir, 'node_modules', 'slowpkg', 'index.js'), 'let total = 0;\nfunction work(n) {\n  let s = 0;\n  for (let i = 0; i < n; i++) {\n    if (i % 3 === 0) s += i;\n  }\n  total += 1;\n  return s;\n}\nmodule.exports = { work, calls: () => total };\n');
-  writeFileSync(join(dir, 'helpers.mjs'), 'export function twice(n) {\n  return 2 * n;\n}\n');
+  writeFileSync(join(dir, 'helpers.mjs'), 'export function twice(n) {\n  return 2 * n;\n}\nexport function thrice(n) {\n  const t = 3 * n;\n  return t;\n}\n');
   k = await launchKernel({ cwd: dir });
 });
 after(async () => {
@@ -287,6 +287,18 @@ test('%lprun profiles a function from an ES module; statement probes on files ar
   const mem = errorOf(await k.client.execute('%mprun -f twice twice(2)'));
   assert.match(mem.evalue, /need a function defined in a notebook cell/);
   assert.equal(await evalOk(k, 'twice(21)'), '42');
+});
+
+test('%lprun -f on two functions of one file in turn: each is found and counted, and both are put back', async () => {
+  await evalOk(k, 'import { twice, thrice } from "./helpers.mjs";');
+  const first = await json<Array<{ line: number; hits?: number }>>('const tw2 = %lprun -r -q -f twice [1, 2].map(twice)\ntw2.functions[0].lines');
+  assert.equal(first.find((l) => l.line === 2)?.hits, 2);
+  const second = await json<Array<{ line: number; hits?: number; contents: string }>>('const th = %lprun -r -q -f thrice [1, 2, 3, 4].map(thrice)\nth.functions[0].lines');
+  assert.equal(second.find((l) => l.line === 5)?.contents, '  const t = 3 * n;');
+  assert.equal(second.find((l) => l.line === 5)?.hits, 4);
+  const again = await json<Array<{ line: number; hits?: number }>>('const tw3 = %lprun -r -q -f twice [5].map(twice)\ntw3.functions[0].lines');
+  assert.equal(again.find((l) => l.line === 2)?.hits, 1, 'and the first one again');
+  assert.equal(await evalOk(k, 'twice(4) + thrice(4)'), '20', 'both originals are back');
 });
 
 test('%lprun in one run: counters for cell functions (an expression-bodied arrow too) beside coverage for a module function', async () => {

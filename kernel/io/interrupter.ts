@@ -29,11 +29,21 @@ export class Interrupter {
     const deadline = Date.now() + KERNEL_WAIT_MS;
     // The cell running at the first ask is the one stopped; the next cell is left alone.
     let cell: number | undefined;
+    let terminated = false;
     for (;;) {
       const answer = await this.ask(cell);
       const state = answer.state;
       cell ??= answer.cell;
-      if (state === 'idle' || state === 'unavailable') return;
+      if (state === 'idle') return;
+      if (state === 'unavailable') {
+        // Before any termination: nothing to interrupt (the kernel is still loading). After one, an
+        // ask that reaches the main thread while V8 still unwinds is terminated too: ask again,
+        // since the next answer is what releases the cell's awaits.
+        if (!terminated || Date.now() > deadline) return;
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
+      terminated ||= state === 'terminated';
       if (state === 'kernel' && Date.now() > deadline) {
         this.log('interrupt: the kernel\'s own code kept running; not stopping it midway');
         return;

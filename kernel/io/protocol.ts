@@ -1,6 +1,7 @@
 // Messages between the main thread (evaluation) and the I/O thread (sockets), over a MessagePort.
 import type { Message, OutgoingMessage, KernelInfoReply } from '../wire/message.js';
 import type { ConnectionInfo } from '../wire/connection.js';
+import type { MessagePort } from 'node:worker_threads';
 
 export interface IoWorkerData {
   connection: ConnectionInfo;
@@ -11,6 +12,8 @@ export interface IoWorkerData {
   inputBuffer: SharedArrayBuffer;
   /** Shared with the main thread: whether main-thread code listens for SIGINT itself (see SigintFlags). */
   sigintBuffer: SharedArrayBuffer;
+  /** The I/O thread's end of the channel to the main thread (see IoBridge). */
+  port: MessagePort;
 }
 
 /** I/O thread → main thread. */

@@ -3,7 +3,7 @@
 // heartbeat and the control requests that need no evaluator, and signs and sends what the main thread produces.
 import { writeSync } from 'node:fs';
 import { constants } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import * as zmq from 'zeromq';
 import { endpoint } from '../wire/connection.js';
 import { createSigner } from '../wire/sign.js';
@@ -17,10 +17,9 @@ import { Interrupter } from './interrupter.js';
 import { SigintFlags, watchSignal } from './sigint.js';
 import type { IoWorkerData, ToIo, ToMain } from './protocol.js';
 
-const { connection, kernelInfo, session, inputBuffer, sigintBuffer } = workerData as IoWorkerData;
+const { connection, kernelInfo, session, inputBuffer, sigintBuffer, port } = workerData as IoWorkerData;
 /** Where an input_reply goes: straight to the main thread, which may be blocked in prompt(). */
 const input = new InputSlot(inputBuffer);
-const port = parentPort!;
 const signer = createSigner(connection.signature_scheme, connection.key);
 /** Signatures seen on shell, control and stdin: a replayed message is refused (as jupyter_client's Session). */
 const history = new SignatureHistory();

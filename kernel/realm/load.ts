@@ -20,6 +20,9 @@ export type KernelModules = typeof import('./entry.js');
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUNDLE = join(DIST, 'kernel/realm/bundle.cjs');
 const INPUTS = join(DIST, 'kernel/realm/bundle.inputs.json');
+const CHUNKS = join(DIST, 'kernel/realm/chunks');
+// Captured: chunks load after cells ran, and a cell may replace vm.compileFunction.
+const compileFunction = vm.compileFunction;
 
 /** Node's globals a bare V8 context lacks; kernel code gets the ones in force before any cell ran. */
 const NODE_GLOBALS = [
@@ -42,7 +45,19 @@ export async function loadKernelModules(): Promise<LoadedKernel> {
     log('kernel bundle missing or stale and esbuild unavailable: kernel code runs in the user realm (cells can break it)');
     return { modules: await import('./entry.js'), separate: false };
   }
-  return { modules: evaluateBundle(readFileSync(BUNDLE, 'utf8')), separate: true };
+  return { modules: evaluateBundle(readBundle()), separate: true };
+}
+
+/**
+ * The bundle's source as a one-byte string: the kernel holds it for as long as it runs (V8 compiles
+ * functions from it lazily), and as UTF-8 V8 would make all of it two bytes a character for one
+ * dash in a comment (measured: 1.3 MiB more RSS). scripts/bundle-kernel.mjs writes it in ASCII,
+ * where Latin-1 is the same text and always gives a one-byte string.
+ */
+function readBundle(): string {
+  const code = readFileSync(BUNDLE, 'latin1');
+  // A bundle from before that rule (or edited by hand) is read again as what it is.
+  return /[^\x00-\x7f]/.test(code) ? readFileSync(BUNDLE, 'utf8') : code;
 }
 
 /** The bundle is fresh when no file it was built from changed since; a dev build rebuilds it (~0.3 s). */
@@ -50,7 +65,10 @@ async function freshBundle(): Promise<boolean> {
   if (existsSync(BUNDLE) && existsSync(INPUTS)) {
     const built = statSync(BUNDLE).mtimeMs;
     const inputs = JSON.parse(readFileSync(INPUTS, 'utf8')) as string[];
-    if (inputs.every((rel) => !existsSync(join(DIST, rel)) || statSync(join(DIST, rel)).mtimeMs <= built)) return true;
+    // One stat a file, and no path.join: ~170 calls of Node's path and validation helpers made them
+    // hot enough for V8's optimising compiler, which then stays in the idle kernel's RSS.
+    const newer = (rel: string): boolean => (statSync(`${DIST}/${rel}`, { throwIfNoEntry: false })?.mtimeMs ?? 0) > built;
+    if (!inputs.some(newer)) return true;
   }
   try {
     const script = pathToFileURL(join(DIST, '..', 'scripts', 'bundle-kernel.mjs')).href;
@@ -71,21 +89,37 @@ function evaluateBundle(code: string): KernelModules {
   const main = globalThis as unknown as Record<string, unknown>;
   const nodeGlobals: string[] = NODE_GLOBALS.filter((n) => n in main);
   const builtins = Object.getOwnPropertyNames(own).filter((n) => IDENTIFIER.test(n) && !NOT_PARAMS.has(n) && !nodeGlobals.includes(n));
-  const module = { exports: {} as KernelModules };
-  const params = ['exports', 'require', 'module', '__filename', '__dirname', '__tsprofFileUrl', '__tsprofResolve', '__tsprofImport', ...builtins, ...nodeGlobals];
-  const fn = vm.compileFunction(code, params, { parsingContext: context, filename: BUNDLE });
+  const params = ['exports', 'require', 'module', '__filename', '__dirname', '__tsprofFileUrl', '__tsprofResolve', '__tsprofImport', '__tsprofChunk', ...builtins, ...nodeGlobals];
   const resolve = import.meta.resolve as unknown as (specifier: string, parent?: string) => string;
-  fn(
-    module.exports,
-    createRequire(BUNDLE),
-    module,
-    BUNDLE,
-    dirname(BUNDLE),
+  const require = createRequire(BUNDLE);
+  const common = [
     (rel: string) => pathToFileURL(join(DIST, rel)).href,
     (specifier: string, parent?: string) => resolve(specifier, parent),
     (url: string) => import(url),
+    (name: string) => chunk(name),
     ...builtins.map((n) => own[n]),
     ...nodeGlobals.map((n) => main[n]),
-  );
+  ];
+
+  // A library the bundle leaves out until first use (LAZY_LIBRARIES in scripts/bundle-kernel.mjs),
+  // evaluated in this realm when kernel code first touches it, which may be after cells have
+  // replaced this (the user's) realm's builtins: only what was captured here is called then.
+  const loaded: Record<string, unknown> = Object.create(null);
+  const apply = Reflect.apply;
+  const args: unknown[] = ['exports', require, 'module', 'filename', CHUNKS, ...common];
+  const chunk = (name: string): unknown => {
+    if (loaded[name] !== undefined) return loaded[name];
+    const file = `${CHUNKS}/${name}.cjs`;
+    const module = { exports: {} };
+    args[0] = module.exports;
+    args[2] = module;
+    args[3] = file;
+    apply(compileFunction(readFileSync(file, 'latin1'), params, { parsingContext: context, filename: file }), undefined, args);
+    return (loaded[name] = module.exports);
+  };
+
+  const module = { exports: {} as KernelModules };
+  const fn = compileFunction(code, params, { parsingContext: context, filename: BUNDLE });
+  fn(module.exports, require, module, BUNDLE, dirname(BUNDLE), ...common);
   return module.exports;
 }

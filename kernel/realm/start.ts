@@ -1,6 +1,5 @@
 // The kernel's main-thread wiring, run in the kernel's realm (see load.ts): session, language
 // service, magics and dispatcher, joined to the I/O thread's bridge that main.ts started early.
-import { init as initLexer } from 'es-module-lexer';
 import { Kernel } from '../kernel.js';
 import { createLanguageService } from '../language/index.js';
 import { KernelSession } from '../session/session.js';
@@ -36,7 +35,6 @@ export interface StartedKernel {
 }
 
 export async function startKernel({ bridge, sessionId, early, input, sigint, collectGarbage }: StartOptions): Promise<StartedKernel> {
-  await initLexer();
   const session = new KernelSession({
     baseDir: process.cwd(),
     sigint,

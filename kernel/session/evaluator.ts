@@ -13,6 +13,8 @@ import vm from 'node:vm';
 import { slots, SLOTS_NAME, userGlobal } from './user-realm.js';
 import { installInterruptPoint } from './interrupt-point.js';
 import { SigintFlags } from '../io/sigint.js';
+import { END_STATEMENT, end, restoreThen } from './repl-result.js';
+import { log } from '../log.js';
 
 const userFunctionProto = userGlobal.Function.prototype;
 const { apply: originalApply, call: originalCall, bind: originalBind } = userFunctionProto;
@@ -96,6 +98,15 @@ export class Evaluator {
   private readonly runner = new vm.Script(`${SLOTS_NAME}.run()`, { filename: 'tsprof-runner' });
   /** Evaluations waiting to finish; magics can nest one inside another. */
   private readonly pending = new Set<(o: Outcome) => void>();
+  /** A SIGINT from outside: see the constructor. */
+  /** Releases an await on SIGINT while the I/O thread does not watch it (see the constructor). */
+  private readonly onSigint = (): void => {
+    if (!this.sigint.watching) this.interrupt();
+  };
+  /** Nesting of runSync (a magic may evaluate inside a cell's synchronous part). */
+  private syncDepth = 0;
+  /** Where the kernel tells the user what it did about their cell (the cell's stderr). */
+  warn: (text: string) => void = () => undefined;
   /** Counts interrupts, so long-running work can tell whether one arrived since it started. */
   interruptCount = 0;
   /** Cells started so far (a magic's nested evaluation is part of its cell). */
@@ -115,13 +126,17 @@ export class Evaluator {
     // A SIGINT the I/O thread does not watch (code here listens for it too): the watchdog stops
     // synchronous code; this listener releases an await. Otherwise it does nothing (the I/O thread
     // interrupts), but it keeps a SIGINT from ending the process.
-    const listener = (): void => {
-      if (!this.sigint.watching) this.interrupt();
-    };
-    process.on('SIGINT', listener);
-    trackSigintListeners(sigint, listener, () => this.underWatchdog);
+    process.on('SIGINT', this.onSigint);
+    trackSigintListeners(sigint, this.onSigint, () => this.underWatchdog);
     routeSelfSigint(() => !this.sigint.watching);
-    installInterruptPoint({ interrupt: () => this.interrupt(), cell: () => this.cells, terminateNow: () => this.session.post('Runtime.terminateExecution') });
+    slots.end = end;
+    installInterruptPoint({
+      interrupt: () => this.interrupt(),
+      cell: () => this.cells,
+      terminateNow: () => this.session.post('Runtime.terminateExecution'),
+      inspect: (method, params) => this.postSync(method, params),
+      log,
+    });
   }
 
   /**
@@ -135,16 +150,46 @@ export class Evaluator {
 
   /** Run `slots.run`: under Node's SIGINT watchdog while code here listens for SIGINT (and the watchdog works). */
   private runSync(): void {
-    if (!this.sigint.listening || !this.watchdogUsable()) {
-      slots.run?.();
-      return;
-    }
-    const outer = this.underWatchdog;
-    this.underWatchdog = true;
+    this.syncDepth++;
     try {
-      this.runner.runInThisContext({ breakOnSigint: true });
+      if (this.sigint.listening && this.watchdogUsable()) {
+        const outer = this.underWatchdog;
+        this.underWatchdog = true;
+        try {
+          this.runner.runInThisContext({ breakOnSigint: true });
+        } finally {
+          this.underWatchdog = outer;
+        }
+      } else slots.run?.();
     } finally {
-      this.underWatchdog = outer;
+      if (--this.syncDepth === 0) this.keepNodeWorking();
+    }
+  }
+
+  /**
+   * Node's own event loop calls the main realm's Function.prototype.apply: for every callback from
+   * native code once async context is tracked (async_hooks' callbackTrampoline: `cb.apply(this,
+   * args)`), and in EventEmitter's emit. Measured on Node 20.20: after `Function.prototype.apply =
+   * null` in a cell, no message from the I/O thread reached the kernel again. A cell that leaves it
+   * something other than a function gets the original back, and is told so on stderr. (`call` and
+   * `bind` set to null leave Node's loop working, and stay as the cell left them.) The watchdog's
+   * teardown of that same cell fails on it too, before giving the process its SIGINT listeners
+   * back: the kernel's own is put back.
+   */
+  private keepNodeWorking(): void {
+    this.keepApply();
+    const listeners = process.rawListeners('SIGINT');
+    for (let i = 0; i < listeners.length; i++) if (listeners[i] === this.onSigint) return;
+    process.on('SIGINT', this.onSigint);
+  }
+
+  /** Also when a cell settles: it may have set it after an await. */
+  private keepApply(): void {
+    const apply = Reflect.getOwnPropertyDescriptor(userFunctionProto, 'apply');
+    if (!(apply && typeof apply.value === 'function')) {
+      if (Reflect.defineProperty(userFunctionProto, 'apply', { value: originalApply, writable: true, enumerable: false, configurable: true })) {
+        this.warn('tsprof: Function.prototype.apply was set to something other than a function; Node\'s event loop calls it for every callback, so the kernel put the original back.\n');
+      } else log('Function.prototype.apply is not a function and cannot be put back: Node callbacks will fail');
     }
   }
 
@@ -203,13 +248,15 @@ export class Evaluator {
       const settle = (o: Outcome): void => {
         if (done) return;
         done = true;
+        restoreThen();
+        this.keepApply();
         this.pending.delete(settle);
         resolve(o);
       };
       this.pending.add(settle);
       this.beforeRun?.();
       slots.run = () =>
-        this.session.post('Runtime.evaluate', { expression: js, replMode: true, objectGroup: GROUP }, (err, res) => {
+        this.session.post('Runtime.evaluate', { expression: withEnd(js), replMode: true, objectGroup: GROUP }, (err, res) => {
           if (done) return;
           if (err) settle(/terminat/i.test(err.message) ? { status: 'interrupted' } : { status: 'error', error: err });
           else this.outcome(res as unknown as EvaluateResult).then(settle, (e: unknown) => settle({ status: 'error', error: e }));
@@ -229,7 +276,7 @@ export class Evaluator {
     try {
       const res = await this.post<EvaluateResult>('Runtime.evaluate', { expression, throwOnSideEffect: true, timeout: 200, objectGroup: GROUP, silent: true });
       if (res.exceptionDetails) return { ok: false };
-      return { ok: true, value: await this.fromRemote(res.result) };
+      return { ok: true, value: this.fromRemote(res.result) };
     } catch {
       return { ok: false };
     } finally {
@@ -240,7 +287,8 @@ export class Evaluator {
   /** Names declared with let/const/class at the top level of cells (not properties of globalThis). */
   async lexicalNames(): Promise<string[]> {
     try {
-      return (await this.post<{ names: string[] }>('Runtime.globalLexicalScopeNames', {})).names;
+      // The kernel's own bindings (__tsprofSlots, __tsprofEnd) are not the user's names.
+      return (await this.post<{ names: string[] }>('Runtime.globalLexicalScopeNames', {})).names.filter((n) => !n.startsWith('__tsprof'));
     } catch {
       return [];
     }
@@ -250,20 +298,24 @@ export class Evaluator {
     try {
       if (res.exceptionDetails) {
         const d = res.exceptionDetails;
-        const error = d.exception ? await this.fromRemote(d.exception) : new Error(d.text);
+        const error = d.exception ? this.fromRemote(d.exception) : new Error(d.text);
         return { status: 'error', error, position: { line: d.lineNumber + 1, column: d.columnNumber + 1 } };
       }
-      return { status: 'ok', value: await this.fromRemote(res.result) };
+      return { status: 'ok', value: this.fromRemote(res.result) };
     } finally {
       // A primitive result (most cells) put nothing in the object group: no call to empty it.
       if (res.result?.objectId !== undefined || res.exceptionDetails?.exception?.objectId !== undefined) this.release();
     }
   }
 
-  /** The real value behind a RemoteObject: objects are fetched through a slot, primitives decoded. */
-  private async fromRemote(r: RemoteObject): Promise<unknown> {
+  /**
+   * The real value behind a RemoteObject: objects are fetched through a slot, primitives decoded.
+   * Synchronous, and never the value of a promise: resolving a promise with a user's object reads
+   * its `then`, which a cell may have made a getter that throws (Object.prototype.then).
+   */
+  private fromRemote(r: RemoteObject): unknown {
     if (r.objectId) {
-      await this.post('Runtime.callFunctionOn', {
+      this.postSync('Runtime.callFunctionOn', {
         objectId: r.objectId,
         functionDeclaration: `function () { 'use strict'; ${SLOTS_NAME}.value = this; }`,
         silent: true,
@@ -285,9 +337,27 @@ export class Evaluator {
     this.session.post('Runtime.releaseObjectGroup', { objectGroup: GROUP });
   }
 
+  /** The in-thread session answers before post() returns. */
+  private postSync(method: string, params: object): unknown {
+    let error: Error | null = null;
+    let result: unknown;
+    this.session.post(method, params, (err, res) => {
+      error = err;
+      result = res;
+    });
+    if (error) throw error;
+    return result;
+  }
+
   private post<T>(method: string, params: object): Promise<T> {
     return new Promise((resolve, reject) => {
       this.session.post(method, params, (err, res) => (err ? reject(err) : resolve(adopt(res) as T)));
     });
   }
+}
+
+/** The script with the kernel's last statement (repl-result.ts) before its sourceURL comment. */
+function withEnd(js: string): string {
+  const at = js.lastIndexOf('\n//# sourceURL=');
+  return at < 0 ? js + END_STATEMENT : js.slice(0, at) + END_STATEMENT + js.slice(at);
 }

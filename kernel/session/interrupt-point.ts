@@ -16,8 +16,14 @@
 //   turn of the event loop; V8 drops the microtasks pending at a termination, so a turn, not a
 //   microtask, carries it.
 // - only the kernel's own code: it is not stopped midway; the I/O thread asks again shortly.
+//
+// What a termination takes with it: in a microtask, V8 drops every microtask still queued, the
+// kernel's among them; so nothing the kernel waits on across a cell is a job queued in the cell's
+// turn — it waits on the evaluator's promise, settled from a later turn (see session.ts runCell).
+// In an immediate, Node loses the rest of the batch: handed on just before (lost-immediates.ts).
 import { fileURLToPath } from 'node:url';
 import { dirname, sep } from 'node:path';
+import { LostImmediates, type InspectSync } from './lost-immediates.js';
 import { slots } from './user-realm.js';
 
 export type InterruptState = 'terminated' | 'idle' | 'kernel';
@@ -53,12 +59,16 @@ export interface InterruptTarget {
   cell(): number;
   /** Terminate the JavaScript running now (V8 Runtime.terminateExecution, synchronously dispatched). */
   terminateNow(): void;
+  /** A synchronous call on the main thread's own inspector session. */
+  inspect: InspectSync;
+  log(line: string): void;
 }
 
 export function installInterruptPoint(target: InterruptTarget): void {
   const clearAsyncIds = asyncIdStackClearer();
   // Captured now: setImmediate must work even if a cell replaced or deleted the global one.
   const nextTurn = setImmediate;
+  const immediates = new LostImmediates(target.inspect, target.log);
   slots.interrupt = (expected?: number): { state: InterruptState; cell: number } => {
     const cell = target.cell();
     // A later cell is not the one the user stopped: the interrupt is over.
@@ -81,6 +91,7 @@ export function installInterruptPoint(target: InterruptTarget): void {
       return 'idle';
     }
     if (below.every(isKernelFrame)) return 'kernel';
+    immediates.beforeTermination();
     clearAsyncIds();
     target.terminateNow();
     return 'terminated';

@@ -9,6 +9,7 @@ import { History } from './history.js';
 import { createImporter } from './imports.js';
 import { toDisplayOutput } from './mime.js';
 import { StreamRouter } from './output.js';
+import { passThen } from './repl-result.js';
 import { installRuntime } from './runtime.js';
 import { formatError, type FormattedError } from './stacktrace.js';
 import { TranspileError, transpileCell } from './transpile.js';
@@ -66,6 +67,7 @@ export class KernelSession {
         if (parent) this.publish(parent, 'clear_output', { wait });
       },
     });
+    this.evaluator.warn = (text) => this.streams.write('stderr', text);
     installRuntime({ import: createImporter(opts.baseDir), display: this.display, guard: (v) => this.evaluator.guard(v) }, opts.baseDir);
   }
 
@@ -124,7 +126,7 @@ export class KernelSession {
     const compiled = this.compile('\n'.repeat(Math.max(0, firstLine - 1)) + code, `${cellName(ctx.cell)}.${++this.chunks}`);
     return async () => {
       const outcome = 'js' in compiled ? await this.evaluator.evaluate(compiled.js) : compiled;
-      if (outcome.status === 'ok') return outcome.value;
+      if (outcome.status === 'ok') return passThen(outcome.value);
       if (outcome.status === 'interrupted') throw new KeyboardInterrupt('interrupted');
       throw outcome.error;
     };
@@ -134,10 +136,15 @@ export class KernelSession {
     return this.prepareCode(code, firstLine)();
   }
 
-  /** Rewrite, transpile and evaluate. */
-  runCell: CellRunner = async (code, ctx, url = cellName(ctx.cell)) => {
+  /**
+   * Rewrite, transpile and evaluate. Not an async function: returning the evaluator's promise from
+   * one would queue a job (V8's PromiseResolveThenableJob) behind the microtasks the cell queued, and
+   * an interrupt that terminates one of those drops the whole queue, that job with it — the cell
+   * would never reply. The evaluator's own promise is released from a fresh turn instead.
+   */
+  runCell: CellRunner = (code, ctx, url = cellName(ctx.cell)) => {
     const compiled = this.compile(code, url);
-    return 'js' in compiled ? this.evaluator.evaluate(compiled.js) : compiled;
+    return 'js' in compiled ? this.evaluator.evaluate(compiled.js) : Promise.resolve(compiled);
   };
 
   /** Rewrite and transpile, remembering the source by URL; a syntax error comes back as an outcome. */

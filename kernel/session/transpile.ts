@@ -100,6 +100,10 @@ export function transpileCell(code: string, url: string): TranspiledCell {
 
 /** Imports and exports are module syntax; a REPL script needs them as expressions. Line count is preserved. */
 export function rewriteModuleSyntax(js: string): string {
+  // Every form the lexer finds spells one of these words. Without them the lexer is not needed, nor
+  // loaded: it is WebAssembly, and compiling it keeps ~5 MiB of RSS (code, compiler, memory) that
+  // a kernel whose cells never import would otherwise carry (it compiles itself on first parse()).
+  if (!js.includes('import') && !js.includes('export')) return js;
   let imports: ReturnType<typeof parse>[0];
   let exports: ReturnType<typeof parse>[1];
   try {

@@ -13,9 +13,10 @@ export const userGlobal = vm.runInThisContext('globalThis') as typeof globalThis
 export interface Slots {
   run: (() => void) | undefined;
   value: unknown;
-  /** The I/O thread's entry point on the main thread (see interrupt-point.ts). */
   /** The I/O thread's interrupt point (interrupt-point.ts): `cell` is the cell it is after, once known. */
   interrupt?: (cell?: number) => { state: string; cell: number };
+  /** Called by the last statement of every evaluation (repl-result.ts). */
+  end?: () => void;
 }
 
 export const slots = vm.runInThisContext(

@@ -69,3 +69,28 @@ function makeUserSlots(): Record<string, unknown> {
 }
 
 export const userSlots: Record<string, unknown> = makeUserSlots();
+
+let constantNames = 0;
+
+/** A name no global of the user's realm has yet, for bindUserConstant. */
+export function freshConstantName(): string {
+  return `__tsprofConst${++constantNames}`;
+}
+
+/**
+ * Declare `name` (from freshConstantName) as a global `const` of the user's realm holding `value`,
+ * for code compiled into the user's functions to read on every call (a call counter). A property of
+ * the slot object is a hash lookup on every read (the object is in dictionary mode); a top-level
+ * `const` is a script-context slot that optimized code folds to the value itself. Measured on
+ * fib(32): counters read through the slot object ran 5–10× plain, through constants 1.16–1.27×. The
+ * binding lives as long as the realm (a `const` cannot be deleted): one per run, not per call.
+ */
+export function bindUserConstant(name: string, value: unknown): void {
+  const key = name.replace('__tsprofConst', 'c');
+  userSlots[key] = value;
+  try {
+    vm.runInThisContext(`const ${name} = ${USER_SLOTS}.${key};`, { filename: 'tsprof-slots' });
+  } finally {
+    delete userSlots[key];
+  }
+}

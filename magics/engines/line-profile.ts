@@ -157,15 +157,23 @@ function tsLinesOf(ctx: EngineHost, t: Target): string[] {
 export async function exactLines(ctx: EngineHost, targets: Target[], statement: () => Promise<unknown>): Promise<LineProfileRun> {
   const cs = targets.map((t) => copyOf(t, 'exact'));
   const clock = clockArray();
-  let stalled = 0;
+  // The clock thread's own count of its waits (steps over 100 µs) misses a thread that got no CPU
+  // at all while the statement ran: then the clock did not move. Both are checked against the
+  // main thread's clock.
+  let share = 1;
   const { error, wall } = await withClock(async () => {
     const s0 = Atomics.load(clock, STALL_SLOT);
+    const c0 = Atomics.load(clock, CLOCK_SLOT);
+    const t0 = performance.now();
     const r = await runBound(ctx, targets, cs.map((c) => c.fn), statement);
-    stalled = (Atomics.load(clock, STALL_SLOT) - s0) / CLOCK_PER_MS / 1e3;
+    const elapsedMs = performance.now() - t0;
+    const stalledMs = (Atomics.load(clock, STALL_SLOT) - s0) / CLOCK_PER_MS;
+    const advancedMs = ((Atomics.load(clock, CLOCK_SLOT) - c0) | 0) / CLOCK_PER_MS;
+    if (elapsedMs > 0) share = Math.max(0, Math.min(1 - stalledMs / elapsedMs, advancedMs / elapsedMs));
     return r;
   });
   const functions = targets.map((t, i) => timedLines(t, { hits: cs[i].hits, time: cs[i].time!.map((u) => u / CLOCK_PER_MS), calls: cs[i].hits[cs[i].hits.length - 1] }, tsLinesOf(ctx, t)));
-  return { functions, error, wall, clockShare: wall > 0 ? Math.max(0, 1 - stalled / wall) : 1 };
+  return { functions, error, wall, clockShare: share };
 }
 
 /** One function's table from hits and clock time (ms) per 0-based line. */

@@ -6,6 +6,7 @@
 // and nested functions keep their own), and a bare counter (`H[LINE]++`) for hits alone. A global
 // symbol read per call and property loads per probe cost ~50 ns a statement in code not yet
 // optimized, so what probes use arrives as closure parameters.
+import { types } from 'node:util';
 import type { Instrumentation } from './instrument.js';
 
 /**
@@ -19,7 +20,13 @@ export interface Recorder<Frame> {
   l(frame: Frame, from: number, line: number): number;
   x(frame: Frame, from: number): void;
   readonly m: Uint8Array;
-  readonly h: Float64Array;
+  /**
+   * Hit counters. An Int32Array (%mprun's) is counted without allocating even in code V8 has not
+   * optimized (a Float64Array's `h[i]++` makes two 16-byte HeapNumbers there, which %mprun would
+   * count as the line's): it wraps past 2^32 to 0, and the probe then calls `w(line)`.
+   */
+  readonly h: Float64Array | Int32Array;
+  w?(line: number): number;
   readonly none: number;
 }
 
@@ -33,8 +40,11 @@ export interface Recorder<Frame> {
 export function recorderProbes<F>(recorder: Recorder<F>, rarely = false): Instrumentation {
   const none = recorder.none;
   const r: Recorder<F> = rarely
-    ? { e: () => recorder.e(), l: new Proxy(recorder.l.bind(recorder), {}), x: (f, from) => recorder.x(f, from), m: recorder.m, h: recorder.h, none }
+    ? { e: () => recorder.e(), l: new Proxy(recorder.l.bind(recorder), {}), x: (f, from) => recorder.x(f, from), w: (line) => recorder.w!(line), m: recorder.m, h: recorder.h, none }
     : recorder;
+  const count = types.isInt32Array(recorder.h)
+    ? (line: number): string => `((__tsprof_h[${line}] = (__tsprof_h[${line}] + 1) | 0) || __tsprof_r.w(${line}))`
+    : (line: number): string => `__tsprof_h[${line}]++`;
   return {
     args: [r, recorder.m, recorder.h],
     style: {
@@ -45,8 +55,8 @@ export function recorderProbes<F>(recorder: Recorder<F>, rarely = false): Instru
       // on every path so that each access has run before V8 optimizes the function: an access with
       // no feedback yet (a line's count, reached only once the recorder stops watching it) made
       // the optimized code bail out and the rest of the run stay in the interpreter (measured: 4×).
-      line: (f, line) => `(__tsprof_h[${line}]++, (__tsprof_m[${f}l] | __tsprof_m[${line}]) ? (${f}l = __tsprof_r.l(${f}, ${f}l, ${line})) : (${f}l = ${line}));`,
-      hit: (line) => `__tsprof_h[${line}]++`,
+      line: (f, line) => `(${count(line)}, (__tsprof_m[${f}l] | __tsprof_m[${line}]) ? (${f}l = __tsprof_r.l(${f}, ${f}l, ${line})) : (${f}l = ${line}));`,
+      hit: count,
     },
   };
 }

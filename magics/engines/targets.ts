@@ -2,9 +2,9 @@
 // a fresh copy compiled from it on the same lines (plain, with statement probes or hit counters), and
 // pointing the user's binding at that copy for the run and back afterwards.
 import vm from 'node:vm';
-import { parseExpressionAt, tokenizer } from 'acorn';
+import { parse, parseExpressionAt, tokenizer } from 'acorn';
 import { instrumentScript, type Instrumentation } from './instrument.js';
-import { ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
+import { editedScripts, ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
 import { lineAt, lineStarts } from './v8/lines.js';
 import { EngineUsageError as UsageError, USER_SLOTS, userSlots, type EngineHost } from './host.js';
@@ -36,6 +36,8 @@ export interface Target {
   fresh?: Function;
   /** The source V8 runs during the measurement: coverage offsets refer to it. */
   measured?: string;
+  /** Where the function starts in `measured`. */
+  measuredStart?: number;
   /**
    * A method (`area() {…}`, `async *items() {…}`, `get size() {…}`): alone it needs `function` in
    * front, in place of its name (`replace` characters of its text): lines do not move.
@@ -87,13 +89,15 @@ async function resolveScriptTarget(expr: string, fn: Function, src: string, magi
   }
   if (!location) throw new UsageError(`%${magic}: -f ${expr}: V8 does not say where this function is defined`);
   await ensureDebugger();
-  const url = scriptUrl(location.scriptId) ?? `script ${location.scriptId}`;
-  // A function profiled before lives in a newer copy of its script (see latestScript): take the
-  // newest script of that URL whose source holds the function's text where V8 says it starts.
+  const known = scriptUrl(location.scriptId);
+  // A function of a script LiveEdit recompiled lives in a copy no session was told of, served under
+  // the id of the script that was edited (editedScripts): take the newest candidate whose source
+  // holds the function's text where V8 says it starts.
+  const candidates = known === undefined ? editedScripts() : known.startsWith('file:') ? scriptsNewestFirst(known) : [];
   let scriptId = location.scriptId;
   let js = '';
   let at = -1;
-  for (const id of [...(url.startsWith('file:') ? scriptsNewestFirst(url) : []), location.scriptId]) {
+  for (const id of [...candidates, location.scriptId]) {
     const text = await scriptSource(id).catch(() => '');
     const starts = lineStarts(text);
     const near = (starts[location.lineNumber] ?? 0) + location.columnNumber;
@@ -104,6 +108,7 @@ async function resolveScriptTarget(expr: string, fn: Function, src: string, magi
     }
   }
   if (at < 0) throw new UsageError(`%${magic}: -f ${expr}: its source text could not be found in its script`);
+  const url = scriptUrl(scriptId) ?? `script ${scriptId}`;
   const starts = lineStarts(js);
   return {
     kind: 'script', expr, original: fn, name: fn.name || expr, url, scriptId, js,
@@ -150,6 +155,57 @@ export function counterSlots(t: Target): number {
   return t.lastLine + 2;
 }
 
+interface FnNode {
+  type: string;
+  start: number;
+  end: number;
+  body?: FnNode | FnNode[];
+  [key: string]: unknown;
+}
+
+/**
+ * The script with a space before the body of every function: LiveEdit recompiles every function
+ * (the profiled one now under coverage), lines and the rest of the text unchanged. Every function,
+ * not only the profiled one: LiveEdit moves only the functions that changed into the new copy of
+ * the script, which the script's id then stands for, and a function left behind in an older copy
+ * could not be reached by a later edit (measured: a second function of a file profiled after the
+ * first counted nothing). Putting the original back changes every function again, so all of them
+ * follow. Only the profiled function changes if the script does not parse here.
+ */
+function respaced(t: Target): { measured: string; start: number } {
+  let ast: FnNode | undefined;
+  for (const sourceType of ['module', 'script'] as const) {
+    try {
+      ast = parse(t.js, { ecmaVersion: 'latest', sourceType, allowHashBang: true, allowReturnOutsideFunction: sourceType === 'script', allowAwaitOutsideFunction: true }) as unknown as FnNode;
+      break;
+    } catch {
+      ast = undefined;
+    }
+  }
+  const at: number[] = [];
+  const visit = (n: FnNode): void => {
+    if ((n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') && n.body && !Array.isArray(n.body)) at.push(n.body.start);
+    for (const key of Object.keys(n)) {
+      const v = n[key];
+      if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && typeof (c as FnNode).type === 'string') visit(c as FnNode);
+      if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as FnNode).type === 'string') visit(v as FnNode);
+    }
+  };
+  if (ast) visit(ast);
+  // The profiled function's own body: its text begins at the body (a method's head is outside it).
+  const bodyAt = t.js.indexOf('{', t.startOffset);
+  if (!at.some((p) => p > t.startOffset && p < t.endOffset)) at.push(bodyAt > t.startOffset && bodyAt < t.endOffset ? bodyAt : t.endOffset - 1);
+  at.sort((a, b) => a - b);
+  let measured = '';
+  let last = 0;
+  for (const p of at) {
+    measured += t.js.slice(last, p) + ' ';
+    last = p;
+  }
+  measured += t.js.slice(last);
+  return { measured, start: t.startOffset + at.filter((p) => p < t.startOffset).length };
+}
+
 /** Swap in the version to measure: a fresh copy (plain or instrumented) for a cell's function, a recompiled one for a file's. */
 export async function activate(ctx: EngineHost, t: Target, instrumentation?: Instrumentation): Promise<void> {
   if (t.kind === 'cell') {
@@ -161,9 +217,7 @@ export async function activate(ctx: EngineHost, t: Target, instrumentation?: Ins
   // function as it was (a changed scope is not patched into existing closures), so probes need a
   // function from a cell.
   if (instrumentation) throw new UsageError(`-f ${t.expr} is defined in ${t.url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
-  const text = t.js.slice(t.startOffset, t.endOffset);
-  // Any change makes LiveEdit recompile the function (now under coverage); a space keeps every line where it was.
-  t.measured = t.js.slice(0, t.startOffset) + `${text.slice(0, -1)} ${text.slice(-1)}` + t.js.slice(t.endOffset);
+  ({ measured: t.measured, start: t.measuredStart } = respaced(t));
   try {
     await setScriptSource(t.scriptId!, t.measured);
   } catch (e) {
@@ -188,13 +242,15 @@ export function measuredCoverage(t: Target, coverage: ScriptCoverage[]): { sourc
   }
   // LiveEdit moved the function to a new script with the same URL: take the one where it ran.
   const ran = coverage.filter((c) => c.url === t.url).sort((a, b) => Number(b.scriptId) - Number(a.scriptId));
-  const script = ran.find((c) => c.functions.some((f) => f.ranges[0]?.startOffset === t.startOffset && f.ranges[0].count > 0)) ?? ran[0];
-  return { source: t.measured ?? t.js, functions: script?.functions, start: t.startOffset };
+  const start = t.measuredStart ?? t.startOffset;
+  const script = ran.find((c) => c.functions.some((f) => f.ranges[0]?.startOffset === start && f.ranges[0].count > 0)) ?? ran[0];
+  return { source: t.measured ?? t.js, functions: script?.functions, start };
 }
 
 /** Does a profile frame run the target's code? */
 export function inTarget(t: Target, fn: { url: string; scriptId: string; line: number }): boolean {
-  return t.kind === 'cell' ? fn.url === t.freshUrl : fn.scriptId === t.scriptId && fn.line >= t.firstLine && fn.line <= t.lastLine;
+  // A file's function runs in a LiveEdit copy of its script: the same URL and lines, another script id.
+  return t.kind === 'cell' ? fn.url === t.freshUrl : fn.url === t.url && fn.line >= t.firstLine && fn.line <= t.lastLine;
 }
 
 /** `a.b.c` → holder `a.b` and key `'c'` (as code); `a[k]` → `a` and `k`; undefined for a plain name. */
@@ -228,11 +284,20 @@ export function compileFresh(t: Target, instrumentation?: Instrumentation): Func
   }
 }
 
+/**
+ * Said under the table when a class copied for the run counted nothing: the copy is bound to the
+ * class's name for the run, but objects made before it keep the original class's prototype.
+ */
+export function classNotReachedNote(t: Target, ran: boolean): string | undefined {
+  if (!t.isClass || t.kind !== 'cell' || ran) return undefined;
+  return `No line of ${t.expr} ran: -f ${t.expr} measures a fresh copy of the class, bound to ${t.expr} for the run, so objects made before the statement (their methods are the original class's) are not measured. Make the objects in the statement, or profile a method: -f obj.method.`;
+}
+
 /** Why a copy of `t` did not compile, in the user's terms: a method using `super` or `#private` needs its class. */
 export function recompileError(t: Target, e: unknown): UsageError {
   const message = (e as Error).message;
   const text = t.js.slice(t.startOffset, t.endOffset);
-  if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods`);
+  if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods (of the objects the statement makes)`);
   return new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
 }
 

@@ -11,7 +11,7 @@ import { htmlTable } from '../render/html.js';
 import { DEFAULT_INTERVAL_US } from '../engines/v8/cpu.js';
 import { SAMPLE_INTERVAL_US } from '../engines/line-clock.js';
 import { exactLines, sampledLinesRun, TIMER_UNIT, type FunctionLines, type LineProfileRun } from '../engines/line-profile.js';
-import { resolveTarget, type Target } from '../engines/targets.js';
+import { classNotReachedNote, resolveTarget, type Target } from '../engines/targets.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
 import { UsageError, type Magic, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
@@ -61,8 +61,9 @@ export function caughtMessage(error: unknown): string | undefined {
 
 /** Exact mode on an overloaded machine: the clock thread waited for a CPU during the run. */
 export function stalledClockNote(run: LineProfileRun): string | undefined {
-  if (run.clockShare === undefined || run.clockShare >= 0.8 || run.wall < 1e-3) return undefined;
-  return `The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${(run.wall * 1e3).toFixed(1)} ms): the machine's CPUs were busy, so the clock stood still and then jumped, and each jump went to the lines current at that moment. Run again when the machine is quieter, or use %lprun without -x (sampled).`;
+  if (run.clockShare === undefined || run.clockShare >= 0.8) return undefined;
+  const what = run.functions.every((f) => f.total === 0) ? 'so the clock did not move while the profiled code ran and every line reads 0' : 'so the clock stood still and then jumped, and each jump went to the lines current at that moment';
+  return `The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${(run.wall * 1e3).toFixed(1)} ms): the machine's CPUs were busy, ${what}. Run again when the machine is quieter, or use %lprun without -x (sampled).`;
 }
 
 export const lprun: Magic = {
@@ -116,7 +117,8 @@ defined in a cell.`,
     if (!opts.q) {
       ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: ${pyG(unit)} s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}${caught ? `<p><code>${escapeHtml(caught)}</code></p>` : ''}</div>` });
       const note = opts.x ? stalledClockNote(run) : unsampledNote(functions, targets.some((t) => t.kind === 'cell') ? asked ?? SAMPLE_INTERVAL_US : interval);
-      if (note) ctx.display.bundle({ 'text/plain': note, 'text/html': `<p class="tsprof-note">${escapeHtml(note)}</p>` });
+      const notes = [...targets.map((t, i) => classNotReachedNote(t, functions[i].lines.some((l) => (l.hits ?? 0) > 0))), note];
+      for (const n of notes) if (n) ctx.display.bundle({ 'text/plain': n, 'text/html': `<p class="tsprof-note">${escapeHtml(n)}</p>` });
     }
     if (!opts.r) return undefined;
     displaysAs(result, () => text);

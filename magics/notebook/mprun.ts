@@ -3,7 +3,8 @@
 // allocates and frees is not shown as free (memory_profiler's famous negative increments).
 //
 // Each function runs as a fresh copy with a probe before every statement (magics/instrument.ts).
-// A probe reads V8's used heap + external memory (~0.3 µs). A line seen allocating nothing in its
+// A probe reads V8's used heap + external memory and the young generation (~0.5 µs), allocating nothing
+// the lines are charged with (engines/memory-lines.ts). A line seen allocating nothing in its
 // first 64 runs is afterwards only counted, which keeps hot arithmetic loops cheap. Bytes freed by a
 // GC inside a line's interval are added back to that line (GCs are timed with PerformanceObserver
 // and sized with v8.GCProfiler, matched in order).
@@ -14,7 +15,7 @@ import { htmlTable } from '../render/html.js';
 import { recorderProbes } from '../engines/probes.js';
 import { collectGarbage } from '../engines/v8/memory.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
-import { rebind, resolveTarget, type Target } from '../engines/targets.js';
+import { classNotReachedNote, rebind, resolveTarget, type Target } from '../engines/targets.js';
 import { keptCopy } from '../engines/line-profile.js';
 import { type Magic, type MagicContext, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
@@ -33,7 +34,8 @@ const OPTIONS: OptionSpec[] = [
   { name: 'c', help: 'measure every run of every line (no skipping of lines seen allocating nothing; slower, for lines that allocate rarely)' },
 ];
 
-const mib = (v: number | undefined): string => (v === undefined ? '' : `${v.toFixed(1)} MiB`);
+// A change that rounds to zero reads 0.0, not -0.0.
+const mib = (v: number | undefined): string => (v === undefined ? '' : `${(Math.round(v * 10) / 10 || 0).toFixed(1)} MiB`);
 
 function formatHtml(f: MemFunction): string {
   const max = Math.max(1e-9, ...f.lines.map((l) => l.allocated ?? 0));
@@ -97,7 +99,7 @@ memory_profiler, so a function's Increments add up to its change in memory, GCs 
     for (const e of exprs) targets.push(await resolveTarget(ctx, e, 'mprun'));
     const statement = ctx.prepareCode(stmt, firstLine);
     const { functions, gcMatched } = await profileMemory(ctx, targets, statement, Boolean(opts.c));
-    const note = gcMatched ? [] : [GC_UNMATCHED];
+    const note = [...targets.map((t, i) => classNotReachedNote(t, functions[i].lines.some((l) => (l.occurrences ?? 0) > 0))), gcMatched ? undefined : GC_UNMATCHED].filter((n): n is string => n !== undefined);
     const text = [...functions.map((f) => formatText(f) + '\n'), ...note].join('\n');
     if (typeof opts.T === 'string') {
       writeFileSync(opts.T, text);

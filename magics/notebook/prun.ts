@@ -125,7 +125,8 @@ removed. The statement runs in the notebook's scope, so its assignments stay.`,
     const statementCounts = own && statementUrls.length === 1
       ? () => ({ counted: own.read(statementUrls[0], pad), url: statementUrls[0], lineStarts: lineStarts('\n'.repeat(pad) + own.code) })
       : undefined;
-    const cp = await profileCalls(statement, ctx.sources, { intervalUs: interval, fixedInterval: givenInterval !== undefined, countCells: true, coverage: Boolean(opts.c), statementCounts });
+    const mentioned = new Set(stmt.match(/[A-Za-z_$][\w$]*/g) ?? []);
+    const cp = await profileCalls(statement, ctx.sources, { intervalUs: interval, fixedInterval: givenInterval !== undefined, countCells: true, coverage: Boolean(opts.c), statementCounts, mentioned });
     // The statement's own script ran once, as cProfile's `<string>:1(<module>)`.
     for (const r of cp.stats.values()) if (statementUrls.includes(r.fn.url) && r.fn.line === 0 && r.fn.column === 0 && r.ncalls === undefined) r.ncalls = 1;
     const up = cp.tree;

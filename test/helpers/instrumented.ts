@@ -20,18 +20,19 @@ export interface Instrumented {
 export function instrument(text: string, mode: Mode, context: vm.Context): Instrumented {
   const lines = text.split('\n').length;
   const script = `(${text}\n)`;
-  let hits: Float64Array;
+  let hits: () => ArrayLike<number>;
   let instrumentation;
   if (mode === 'hits') {
-    hits = new Float64Array(lines + 2);
-    instrumentation = countingProbes(hits);
+    const counts = new Float64Array(lines + 2);
+    hits = () => counts;
+    instrumentation = countingProbes(counts);
   } else if (mode === 'time') {
     const r = new TimeRecorder(lines + 1);
-    hits = r.hits;
+    hits = () => r.hits;
     instrumentation = recorderProbes(r);
   } else {
     const r = new MemRecorder(lines + 1, false);
-    hits = r.hits;
+    hits = () => r.hits;
     instrumentation = recorderProbes(r, true);
   }
   const { code } = instrumentScript(script, instrumentation.style);
@@ -42,8 +43,9 @@ export function instrument(text: string, mode: Mode, context: vm.Context): Instr
     code,
     hits: () => {
       const m = new Map<number, number>();
-      for (let l = 0; l < lines; l++) if (hits[l] > 0) m.set(l, hits[l]);
-      if (mode === 'hits' && hits[lines + 1] > 0) m.set(0, hits[lines + 1]);
+      const h = hits();
+      for (let l = 0; l < lines; l++) if (h[l] > 0) m.set(l, h[l]);
+      if (mode === 'hits' && h[lines + 1] > 0) m.set(0, h[lines + 1]);
       return m;
     },
   };

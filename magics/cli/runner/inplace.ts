@@ -36,7 +36,8 @@ export const REGISTRY = "globalThis[Symbol.for('tsprof.cli')]";
 function styleOf(kind: ProbeKind, lastLine: number): ProbeStyle {
   if (kind === 'count') return countingProbes(new Float64Array(lastLine + 2)).style;
   const none = lastLine + 1;
-  const textOnly: Recorder<unknown> = { e: () => undefined, l: (_f, _from, line) => line, x: () => undefined, m: new Uint8Array(none + 1), h: new Float64Array(none + 1), none };
+  // %mprun's recorder counts in an Int32Array (probes.ts): the same text needs the same kind here.
+  const textOnly: Recorder<unknown> = { e: () => undefined, l: (_f, _from, line) => line, x: () => undefined, w: () => 0, m: new Uint8Array(none + 1), h: kind === 'memory' ? new Int32Array(none + 1) : new Float64Array(none + 1), none };
   return recorderProbes(textOnly, kind === 'memory').style;
 }
 

@@ -13,6 +13,8 @@ import { adopt } from '../realm.js';
 const debuggerSession = new Session();
 let session: Session | undefined;
 const urls = new Map<string, string>();
+/** Scripts recompiled with LiveEdit, by the id this session knows them by, most recent last. */
+const edited: string[] = [];
 
 function post<T>(method: string, params: object = {}): Promise<T> {
   const s = session!;
@@ -54,4 +56,17 @@ export async function setScriptSource(scriptId: string, source: string): Promise
   const r = await post<{ status?: string; exceptionDetails?: { text: string } }>('Debugger.setScriptSource', { scriptId, scriptSource: source });
   if (r.exceptionDetails) throw new Error(r.exceptionDetails.text);
   if (r.status && r.status !== 'Ok') throw new Error(`V8 refused to recompile the script (${r.status})`);
+  const i = edited.indexOf(scriptId);
+  if (i >= 0) edited.splice(i, 1);
+  edited.push(scriptId);
+}
+
+/**
+ * The scripts LiveEdit recompiled, most recent first. A recompiled script's functions live in a
+ * copy with an id of V8's that no session is told of (a function's [[FunctionLocation]] names it),
+ * while the debugger serves that copy under the id the script had: a function whose script id is
+ * unknown lives in one of these.
+ */
+export function editedScripts(): string[] {
+  return [...edited].reverse();
 }
