@@ -18,6 +18,8 @@ import { log } from '../log.js';
 
 const userFunctionProto = userGlobal.Function.prototype;
 const { apply: originalApply, call: originalCall, bind: originalBind } = userFunctionProto;
+// Captured before any cell runs (a cell may replace EventEmitter's methods).
+const { rawListeners: processRawListeners, on: processOn } = process;
 import { adopt } from '../../magics/engines/realm.js';
 
 export type Outcome =
@@ -178,9 +180,9 @@ export class Evaluator {
    */
   private keepNodeWorking(): void {
     this.keepApply();
-    const listeners = process.rawListeners('SIGINT');
-    for (let i = 0; i < listeners.length; i++) if (listeners[i] === this.onSigint) return;
-    process.on('SIGINT', this.onSigint);
+    // Only when no SIGINT listener is left: a magic may have put its own in the kernel's place for
+    // its run (%memit -t's timeout), and gives the kernel's back itself.
+    if ((Reflect.apply(processRawListeners, process, ['SIGINT']) as unknown[]).length === 0) Reflect.apply(processOn, process, ['SIGINT', this.onSigint]);
   }
 
   /** Also when a cell settles: it may have set it after an await. */
