@@ -120,11 +120,20 @@ test('class methods: -f obj.method, -f Class.prototype.method, static, and -f Cl
   const s = byText(await json<Lines>('const ss = %lprun -r -q -f Counter.twice Counter.twice(3)\nss.functions[0].lines'), 'hits')
   assert.equal(s.get('c.add(n)'), 1)
   assert.equal(s.get('return c.add(n)'), 1)
-  // A prototype method using private members cannot compile alone: the message says to profile the class.
-  const r = await k.client.execute('%lprun -f Counter.prototype.add new Counter().add(3)')
+  // A prototype method using private members cannot compile alone: without -x it is recompiled in
+  // place (LiveEdit), so an object made before the run is measured; -x says to profile the class.
+  await evalOk(k, 'const early = new Counter()')
+  const inPlace = byText(await json<Lines>('const ip = %lprun -r -q -f Counter.prototype.add early.add(3)\nip.functions[0].lines'), 'hits')
+  assert.equal(inPlace.get('for (let i = 0; i < n; i++)'), 4, 'loop header: 3 iterations + the last test')
+  assert.equal(inPlace.get('this.#bump(this.step)'), 3)
+  assert.equal(inPlace.get('return this.#count'), 1)
+  const again = byText(await json<Lines>('const ip2 = %lprun -r -q -f early.add early.add(2)\nip2.functions[0].lines'), 'hits')
+  assert.equal(again.get('this.#bump(this.step)'), 2, 'the same method through the object, profiled again')
+  assert.equal(await json<number>('early.add(1)'), 6, "the object's state went on through the runs: 3 + 2 + 1")
+  assert.equal(await json<boolean>('String(Counter).includes("__tsprof") || String(Counter.prototype.add).includes("__tsprof")'), false, 'the class and the method read as written after the runs')
+  const r = await k.client.execute('%lprun -x -f Counter.prototype.add new Counter().add(3)')
   assert.match(errorOf(r).evalue, /profile the class, -f ClassName/)
   // The class copy cannot reach an object made before the run: the output says so, not just zeros.
-  await evalOk(k, 'const early = new Counter()')
   const before = await k.client.execute('%lprun -f Counter early.add(3)')
   const shown = ofType(before.iopub, 'display_data').map((m) => String((m.content as { data: Record<string, unknown> }).data['text/plain'] ?? '')).join('\n')
   assert.match(shown, /No line of Counter ran: .* objects made before the statement/)

@@ -40,6 +40,23 @@ export interface Instrumentation {
  * `(style.params) => (function …)`, on the same lines, and the 0-based lines that carry a probe.
  */
 export function instrumentScript(script: string, style: ProbeStyle): { code: string; probedLines: Set<number> } {
+  const { s, at, probedLines } = probed(script, style);
+  s.appendLeft(at, `((${style.params.join(', ')}) => `);
+  s.append(')');
+  return { code: s.toString(), probedLines };
+}
+
+/**
+ * The probes alone, no factory: the script with the same expression, instrumented, and nothing
+ * before or after it changed. For a function recompiled in place (its probes then reach what they
+ * use as globals, `style.params` empty).
+ */
+export function instrumentExpression(script: string, style: ProbeStyle): { code: string; probedLines: Set<number> } {
+  const { s, probedLines } = probed(script, style);
+  return { code: s.toString(), probedLines };
+}
+
+function probed(script: string, style: ProbeStyle): { s: InstanceType<typeof MagicString>; at: number; probedLines: Set<number> } {
   const source = new Source(script);
   const program = source.ast.body as Node[];
   const expr = program.length === 1 && program[0].type === 'ExpressionStatement' ? (program[0].expression as Node) : undefined;
@@ -51,8 +68,5 @@ export function instrumentScript(script: string, style: ProbeStyle): { code: str
   for (const r of planner.replaces) s.overwrite(r.start, r.end, r.text);
   const inserts = [...planner.inserts].sort((a, b) => a.at - b.at || a.order - b.order);
   for (const e of inserts) s.appendLeft(e.at, e.text);
-  const at = program[0].start;
-  s.appendLeft(at, `((${style.params.join(', ')}) => `);
-  s.append(')');
-  return { code: s.toString(), probedLines: planner.probedLines };
+  return { s, at: program[0].start, probedLines: planner.probedLines };
 }

@@ -230,7 +230,7 @@ export async function sampledLinesRun(ctx: EngineHost, targets: Target[], statem
       for (let l = t.firstLine; l <= t.lastLine; l++) if (ticks[c.base! + l] > 0) times.set(l, ticks[c.base! + l] * 1e3);
       return sampledLines(t, hits, calls, times, tsLinesOf(ctx, t));
     }
-    const { hits, calls, source } = coveredHits(t, coverage);
+    const { hits, calls, source } = t.counted ? countedHits(t, t.counted) : coveredHits(t, coverage);
     return sampledLines(t, hits, calls, lineTimes(up!, t, hits, source.split('\n')), tsLinesOf(ctx, t));
   });
   return { functions, error: outcome.error, wall: outcome.wall };

@@ -7,7 +7,7 @@
 // symbol read per call and property loads per probe cost ~50 ns a statement in code not yet
 // optimized, so what probes use arrives as closure parameters.
 import { types } from 'node:util';
-import type { Instrumentation } from './instrument.js';
+import type { Instrumentation, ProbeStyle } from './instrument.js';
 
 /**
  * What a probe recorder implements: enter a frame, move from one line to the next, exit a frame.
@@ -68,17 +68,25 @@ export function recorderProbes<F>(recorder: Recorder<F>, rarely = false): Instru
  * to 1.4× (tight loops) where V8's block coverage costs 2–2.7×.
  */
 export function countingProbes(hits: Float64Array): Instrumentation {
-  const calls = hits.length - 1;
+  return { args: [hits], style: { params: ['__tsprof_h'], ...counting('__tsprof_h', hits.length - 1) } };
+}
+
+/**
+ * Counters read from a global of the user's realm named `name` (host.ts bindUserConstant), for a
+ * function recompiled in place: probes that declare nothing leave its scope as it was, so LiveEdit
+ * patches the closures and methods that exist (a class's objects made before the run).
+ */
+export function globalCountingProbes(name: string, slots: number): ProbeStyle {
+  return { params: [], ...counting(name, slots - 1) };
+}
+
+function counting(h: string, calls: number): Omit<ProbeStyle, 'params'> {
   return {
-    args: [hits],
-    style: {
-      params: ['__tsprof_h'],
-      open: (_f, outermost) => (outermost ? ` __tsprof_h[${calls}]++;` : ''),
-      close: () => '',
-      expression: () => [`(__tsprof_h[${calls}]++, `, ')'],
-      line: (_f, line) => `__tsprof_h[${line}]++;`,
-      hit: (line) => `__tsprof_h[${line}]++`,
-    },
+    open: (_f, outermost) => (outermost ? ` ${h}[${calls}]++;` : ''),
+    close: () => '',
+    expression: () => [`(${h}[${calls}]++, `, ')'],
+    line: (_f, line) => `${h}[${line}]++;`,
+    hit: (line) => `${h}[${line}]++`,
   };
 }
 

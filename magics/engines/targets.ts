@@ -3,11 +3,12 @@
 // pointing the user's binding at that copy for the run and back afterwards.
 import vm from 'node:vm';
 import { parse, parseExpressionAt, tokenizer } from 'acorn';
-import { instrumentScript, type Instrumentation } from './instrument.js';
+import { instrumentExpression, instrumentScript, type Instrumentation } from './instrument.js';
+import { globalCountingProbes } from './probes.js';
 import { editedScripts, ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
 import { lineAt, lineStarts } from './v8/lines.js';
-import { EngineUsageError as UsageError, USER_SLOTS, userSlots, type EngineHost } from './host.js';
+import { bindUserConstant, EngineUsageError as UsageError, freshConstantName, USER_SLOTS, userSlots, type EngineHost } from './host.js';
 
 // The function handed to user code, in the frozen-proof slot object (host.ts).
 const SLOT = 'lprun';
@@ -38,6 +39,13 @@ export interface Target {
   measured?: string;
   /** Where the function starts in `measured`. */
   measuredStart?: number;
+  /**
+   * A cell's class or method recompiled in place (inPlace) with line counters: the counts, by
+   * 0-based line, calls in the last slot (as a copy's). Set by activate for the run.
+   */
+  counted?: Float64Array;
+  /** Recompile in place with counters (a cell's class or method), not under coverage. */
+  countInPlace?: boolean;
   /**
    * A method (`area() {…}`, `async *items() {…}`, `get size() {…}`): alone it needs `function` in
    * front, in place of its name (`replace` characters of its text): lines do not move.
@@ -74,6 +82,19 @@ export async function resolveTarget(ctx: EngineHost, expr: string, magic = 'lpru
   }
   if (found) return { ...found, ...shapeOf(src), kind: 'cell', expr, original: value as Function, freshUrl: `${magic}-${++freshCount}-${found.name}` };
   return resolveScriptTarget(expr, value as Function, src, magic);
+}
+
+/**
+ * A cell's method that cannot be compiled alone (it uses `#private` names or `super`), to be
+ * recompiled in place in its cell's script (LiveEdit, as a file's function is) instead of as a fresh
+ * copy: the objects made before the run carry the original class's private brand. Its probes are
+ * bare counters on a global (globalCountingProbes): they declare nothing, so the scope LiveEdit
+ * patches stays as it was. Other targets are returned as they are.
+ */
+export async function inPlace(t: Target, magic: string): Promise<Target> {
+  if (t.kind !== 'cell' || t.isClass || !t.head || !needsItsClass(t)) return t;
+  const src = Function.prototype.toString.call(t.original);
+  return { ...(await resolveScriptTarget(t.expr, t.original, src, magic)), ...shapeOf(src), name: t.name, countInPlace: true };
 }
 
 /** A function defined in a file or a package: find its script and where its text sits in it. */
@@ -172,7 +193,7 @@ interface FnNode {
  * first counted nothing). Putting the original back changes every function again, so all of them
  * follow. Only the profiled function changes if the script does not parse here.
  */
-function respaced(t: Target): { measured: string; start: number } {
+function respaced(t: Target, replacement?: string): { measured: string; start: number } {
   let ast: FnNode | undefined;
   for (const sourceType of ['module', 'script'] as const) {
     try {
@@ -192,6 +213,21 @@ function respaced(t: Target): { measured: string; start: number } {
     }
   };
   if (ast) visit(ast);
+  if (replacement !== undefined) {
+    // The profiled text is replaced whole (its probes change it): only the functions around it are respaced.
+    const outside = at.filter((p) => p < t.startOffset || p >= t.endOffset).sort((a, b) => a - b);
+    const spaced = (from: number, to: number): string => {
+      let out = '';
+      let last = from;
+      for (const p of outside.filter((q) => q >= from && q < to)) {
+        out += t.js.slice(last, p) + ' ';
+        last = p;
+      }
+      return out + t.js.slice(last, to);
+    };
+    const before = spaced(0, t.startOffset);
+    return { measured: before + replacement + spaced(t.endOffset, t.js.length), start: before.length };
+  }
   // The profiled function's own body: its text begins at the body (a method's head is outside it).
   const bodyAt = t.js.indexOf('{', t.startOffset);
   if (!at.some((p) => p > t.startOffset && p < t.endOffset)) at.push(bodyAt > t.startOffset && bodyAt < t.endOffset ? bodyAt : t.endOffset - 1);
@@ -206,6 +242,43 @@ function respaced(t: Target): { measured: string; start: number } {
   return { measured, start: t.startOffset + at.filter((p) => p < t.startOffset).length };
 }
 
+/** The target's text with line counters on the global `name` (lines and the text around unchanged). */
+function countedText(t: Target, name: string): string {
+  const fresh = freshScript(t);
+  const { code } = instrumentExpression(fresh, globalCountingProbes(name, counterSlots(t)));
+  // freshScript puts the text after its lines' padding and `(`, and closes with `\n)`; the probes go inside.
+  const prefix = fresh.length - (fresh.length - fresh.indexOf('(') - 1);
+  let text = code.slice(prefix, code.length - 2);
+  // A method was compiled as `function …`: its own head goes back.
+  if (t.head) text = t.js.slice(t.startOffset, t.startOffset + t.head.replace) + text.slice(t.head.text.length);
+  return text;
+}
+
+/** The original script with a space just inside the body of the class that holds `t` (undefined when none is found). */
+function classSpaced(t: Target): string | undefined {
+  let ast: FnNode | undefined;
+  try {
+    ast = parse(t.js, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true }) as unknown as FnNode;
+  } catch {
+    return undefined;
+  }
+  let at: number | undefined;
+  const visit = (n: FnNode): void => {
+    if (n.type === 'ClassBody' && n.start < t.startOffset && t.endOffset <= n.end) {
+      // The class's function is its constructor: a space in the constructor's body when it has one.
+      const ctor = (n.body as FnNode[]).find((m) => m.type === 'MethodDefinition' && m.kind === 'constructor');
+      at = ctor ? ((ctor.value as FnNode).body as FnNode).start + 1 : n.start + 1;
+    }
+    for (const key of Object.keys(n)) {
+      const v = n[key];
+      if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && typeof (c as FnNode).type === 'string') visit(c as FnNode);
+      if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as FnNode).type === 'string') visit(v as FnNode);
+    }
+  };
+  visit(ast);
+  return at === undefined ? undefined : `${t.js.slice(0, at)} ${t.js.slice(at)}`;
+}
+
 /** Swap in the version to measure: a fresh copy (plain or instrumented) for a cell's function, a recompiled one for a file's. */
 export async function activate(ctx: EngineHost, t: Target, instrumentation?: Instrumentation): Promise<void> {
   if (t.kind === 'cell') {
@@ -217,7 +290,15 @@ export async function activate(ctx: EngineHost, t: Target, instrumentation?: Ins
   // function as it was (a changed scope is not patched into existing closures), so probes need a
   // function from a cell.
   if (instrumentation) throw new UsageError(`-f ${t.expr} is defined in ${t.url}: statement probes (%lprun -x, %mprun) need a function defined in a notebook cell; %lprun without -x profiles it`);
-  ({ measured: t.measured, start: t.measuredStart } = respaced(t));
+  if (t.countInPlace) {
+    t.counted = new Float64Array(counterSlots(t));
+    const name = freshConstantName();
+    bindUserConstant(name, t.counted);
+    // Only the method changes: measured, spaces in the other functions as well kept LiveEdit from
+    // matching the probed method to the running one (nothing counted).
+    t.measured = t.js.slice(0, t.startOffset) + countedText(t, name) + t.js.slice(t.endOffset);
+    t.measuredStart = t.startOffset;
+  } else ({ measured: t.measured, start: t.measuredStart } = respaced(t));
   try {
     await setScriptSource(t.scriptId!, t.measured);
   } catch (e) {
@@ -229,7 +310,14 @@ export async function activate(ctx: EngineHost, t: Target, instrumentation?: Ins
 /** Put the original back (into the newest copy of the script, where the function now lives). */
 export async function deactivate(ctx: EngineHost, t: Target): Promise<void> {
   if (t.kind === 'cell') await unbindCopy(ctx, t);
-  else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
+  else if (t.measured !== undefined && t.countInPlace) {
+    // LiveEdit moves a function to the new copy only when its own text changed: putting the original
+    // back leaves the class around the method in the probed copy (`String(Class)` showed the probes).
+    // A space in the class's own text first, then the original: the class moves twice, to the original.
+    const spaced = classSpaced(t);
+    if (spaced) await setScriptSource(t.scriptId!, spaced);
+    await setScriptSource(t.scriptId!, t.js);
+  } else if (t.measured !== undefined) await setScriptSource(latestScript(t.url) ?? t.scriptId!, t.js);
 }
 
 
@@ -293,11 +381,16 @@ export function classNotReachedNote(t: Target, ran: boolean): string | undefined
   return `No line of ${t.expr} ran: -f ${t.expr} measures a fresh copy of the class, bound to ${t.expr} for the run, so objects made before the statement (their methods are the original class's) are not measured. Make the objects in the statement, or profile a method: -f obj.method.`;
 }
 
+/** A method using `super` or `#private` names: it compiles only inside its class. */
+function needsItsClass(t: Target): boolean {
+  const text = t.js.slice(t.startOffset, t.endOffset);
+  return Boolean(t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace))));
+}
+
 /** Why a copy of `t` did not compile, in the user's terms: a method using `super` or `#private` needs its class. */
 export function recompileError(t: Target, e: unknown): UsageError {
   const message = (e as Error).message;
-  const text = t.js.slice(t.startOffset, t.endOffset);
-  if (t.head && (/\bsuper\b/.test(text) || /#[\w$]/.test(text.slice(t.head.replace)))) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods (of the objects the statement makes)`);
+  if (needsItsClass(t)) return new UsageError(`-f ${t.expr} cannot be recompiled outside its class (${message}): profile the class, -f ClassName, which covers all its methods; or %lprun -f ${t.expr} without -x, which recompiles it in place`);
   return new UsageError(`-f ${t.expr} cannot be recompiled on its own (${message}); profile the function that calls it`);
 }
 

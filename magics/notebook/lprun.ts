@@ -11,7 +11,7 @@ import { htmlTable } from '../render/html.js';
 import { DEFAULT_INTERVAL_US } from '../engines/v8/cpu.js';
 import { SAMPLE_INTERVAL_US } from '../engines/line-clock.js';
 import { exactLines, sampledLinesRun, TIMER_UNIT, type FunctionLines, type LineProfileRun } from '../engines/line-profile.js';
-import { classNotReachedNote, resolveTarget, type Target } from '../engines/targets.js';
+import { classNotReachedNote, inPlace, resolveTarget, type Target } from '../engines/targets.js';
 import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
 import { UsageError, type Magic, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
@@ -94,7 +94,12 @@ defined in a cell.`,
     const asked = intOption(opts, 'i', 'lprun', 1);
     const interval = asked ?? DEFAULT_INTERVAL_US;
     const targets: Target[] = [];
-    for (const e of exprs) targets.push(await resolveTarget(ctx, e));
+    for (const e of exprs) {
+      const t = await resolveTarget(ctx, e);
+      // Without -x no probes are needed: a class or a method is edited in place, so the objects made
+      // before the run are measured too (a fresh copy reaches only the ones the statement makes).
+      targets.push(opts.x ? t : await inPlace(t, 'lprun'));
+    }
     const statement = ctx.prepareCode(stmt, firstLine);
     const run: LineProfileRun = opts.x ? await exactLines(ctx, targets, statement) : await sampledLinesRun(ctx, targets, statement, interval, asked ?? SAMPLE_INTERVAL_US);
     const caught = run.error === undefined ? undefined : caughtMessage(run.error);

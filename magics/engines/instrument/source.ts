@@ -30,7 +30,8 @@ export class Source {
     this.starts = lineStarts(text);
     const raw: Array<{ start: number; end: number; type: { label: string } }> = [];
     try {
-      this.ast = parse(text, { ecmaVersion: 'latest', allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true, onToken: (t) => void raw.push(t) }) as unknown as Node;
+      // A method recompiled in place may use its class's private names: parsed alone here to be probed.
+      this.ast = parse(text, { ecmaVersion: 'latest', allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true, checkPrivateFields: false, onToken: (t) => void raw.push(t) }) as unknown as Node;
     } catch (e) {
       throw new Error(`cannot parse the function for instrumentation: ${(e as Error).message}`);
     }
