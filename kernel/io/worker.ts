@@ -172,11 +172,44 @@ async function close(): Promise<void> {
   toMain({ kind: 'closed' });
 }
 
+/**
+ * A fenced send (an error reply with stop_on_error: IoBridge.sendFenced) waits FENCE_GRACE_MS before
+ * its barrier is echoed and it leaves, so that requests a client sent before it could see the error
+ * (pipelined, still in the socket when the main thread answered) are read first and aborted, as
+ * ipykernel flushes its streams before it stops aborting. Measured under load: a first cell that
+ * throws at once was answered before the two pipelined behind it had been read, and they ran.
+ * What main sends meanwhile waits behind it, in order.
+ */
+const FENCE_GRACE_MS = 10;
+let fencing: Array<Extract<ToIo, { kind: 'send' }>> | undefined;
+
+function sendNow(m: Extract<ToIo, { kind: 'send' }>): void {
+  if (m.barrier !== undefined) toMain({ kind: 'barrier', id: m.barrier });
+  for (const msg of m.msgs) send(msg);
+}
+
+function onSend(m: Extract<ToIo, { kind: 'send' }>): void {
+  if (fencing) {
+    fencing.push(m);
+    return;
+  }
+  if (m.barrier === undefined) {
+    sendNow(m);
+    return;
+  }
+  fencing = [m];
+  setTimeout(() => {
+    const [first, ...rest] = fencing ?? [m];
+    fencing = undefined;
+    sendNow(first);
+    // The rest in order; a later fence among them waits its own grace (and holds what follows it).
+    for (const h of rest) onSend(h);
+  }, FENCE_GRACE_MS);
+}
+
 port.on('message', (m: ToIo) => {
-  if (m.kind === 'send') {
-    if (m.barrier !== undefined) toMain({ kind: 'barrier', id: m.barrier });
-    for (const msg of m.msgs) send(msg);
-  } else if (m.kind === 'close') void close();
+  if (m.kind === 'send') onSend(m);
+  else if (m.kind === 'close') void close();
 });
 
 async function main(): Promise<void> {
