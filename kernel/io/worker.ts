@@ -204,12 +204,19 @@ function onSend(m: Extract<ToIo, { kind: 'send' }>): void {
     sendNow(first);
     // The rest in order; a later fence among them waits its own grace (and holds what follows it).
     for (const h of rest) onSend(h);
+    if (closeWhenSent && !fencing) void close();
   }, FENCE_GRACE_MS);
 }
 
+/** A close that arrived behind a fence: the held replies (a shutdown_reply) leave first. */
+let closeWhenSent = false;
+
 port.on('message', (m: ToIo) => {
   if (m.kind === 'send') onSend(m);
-  else if (m.kind === 'close') void close();
+  else if (m.kind === 'close') {
+    if (fencing) closeWhenSent = true;
+    else void close();
+  }
 });
 
 async function main(): Promise<void> {
