@@ -5,6 +5,7 @@ import vm from 'node:vm';
 import { parse, parseExpressionAt, tokenizer } from 'acorn';
 import { instrumentExpression, instrumentScript, type Instrumentation } from './instrument.js';
 import { globalCountingProbes } from './probes.js';
+import { FUNCTION_TYPES } from './instrument/source.js';
 import { editedScripts, ensureDebugger, latestScript, scriptSource, scriptsNewestFirst, scriptUrl, setScriptSource } from './v8/debugger.js';
 import { functionLocation, post, type FunctionCoverage, type ScriptCoverage } from './v8/inspector.js';
 import { lineAt, lineStarts } from './v8/lines.js';
@@ -184,6 +185,39 @@ interface FnNode {
   [key: string]: unknown;
 }
 
+/** The script's syntax tree (as a module, else as a script), or undefined when it does not parse here. */
+function parseAny(js: string): FnNode | undefined {
+  for (const sourceType of ['module', 'script'] as const) {
+    try {
+      return parse(js, { ecmaVersion: 'latest', sourceType, allowHashBang: true, allowReturnOutsideFunction: sourceType === 'script', allowAwaitOutsideFunction: true }) as unknown as FnNode;
+    } catch {
+      // try the other
+    }
+  }
+  return undefined;
+}
+
+/** Visit every node of the tree, parents before children. */
+function walk(n: FnNode, visit: (n: FnNode) => void): void {
+  visit(n);
+  for (const key of Object.keys(n)) {
+    const v = n[key];
+    if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && typeof (c as FnNode).type === 'string') walk(c as FnNode, visit);
+    if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as FnNode).type === 'string') walk(v as FnNode, visit);
+  }
+}
+
+/** `js[from, to)` with a space inserted at each of `at` that falls in it. */
+function withSpaces(js: string, at: number[], from = 0, to = js.length): string {
+  let out = '';
+  let last = from;
+  for (const p of at.filter((q) => q >= from && q < to).sort((a, b) => a - b)) {
+    out += js.slice(last, p) + ' ';
+    last = p;
+  }
+  return out + js.slice(last, to);
+}
+
 /**
  * The script with a space before the body of every function: LiveEdit recompiles every function
  * (the profiled one now under coverage), lines and the rest of the text unchanged. Every function,
@@ -191,55 +225,24 @@ interface FnNode {
  * the script, which the script's id then stands for, and a function left behind in an older copy
  * could not be reached by a later edit (measured: a second function of a file profiled after the
  * first counted nothing). Putting the original back changes every function again, so all of them
- * follow. Only the profiled function changes if the script does not parse here.
+ * follow. Only the profiled function changes if the script does not parse here. With a
+ * `replacement`, the profiled text is replaced whole and only the functions around it are respaced.
  */
 function respaced(t: Target, replacement?: string): { measured: string; start: number } {
-  let ast: FnNode | undefined;
-  for (const sourceType of ['module', 'script'] as const) {
-    try {
-      ast = parse(t.js, { ecmaVersion: 'latest', sourceType, allowHashBang: true, allowReturnOutsideFunction: sourceType === 'script', allowAwaitOutsideFunction: true }) as unknown as FnNode;
-      break;
-    } catch {
-      ast = undefined;
-    }
-  }
   const at: number[] = [];
-  const visit = (n: FnNode): void => {
-    if ((n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') && n.body && !Array.isArray(n.body)) at.push(n.body.start);
-    for (const key of Object.keys(n)) {
-      const v = n[key];
-      if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && typeof (c as FnNode).type === 'string') visit(c as FnNode);
-      if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as FnNode).type === 'string') visit(v as FnNode);
-    }
-  };
-  if (ast) visit(ast);
+  const ast = parseAny(t.js);
+  if (ast) walk(ast, (n) => {
+    if (FUNCTION_TYPES.has(n.type) && n.body && !Array.isArray(n.body)) at.push(n.body.start);
+  });
   if (replacement !== undefined) {
-    // The profiled text is replaced whole (its probes change it): only the functions around it are respaced.
-    const outside = at.filter((p) => p < t.startOffset || p >= t.endOffset).sort((a, b) => a - b);
-    const spaced = (from: number, to: number): string => {
-      let out = '';
-      let last = from;
-      for (const p of outside.filter((q) => q >= from && q < to)) {
-        out += t.js.slice(last, p) + ' ';
-        last = p;
-      }
-      return out + t.js.slice(last, to);
-    };
-    const before = spaced(0, t.startOffset);
-    return { measured: before + replacement + spaced(t.endOffset, t.js.length), start: before.length };
+    const outside = at.filter((p) => p < t.startOffset || p >= t.endOffset);
+    const before = withSpaces(t.js, outside, 0, t.startOffset);
+    return { measured: before + replacement + withSpaces(t.js, outside, t.endOffset), start: before.length };
   }
   // The profiled function's own body: its text begins at the body (a method's head is outside it).
   const bodyAt = t.js.indexOf('{', t.startOffset);
   if (!at.some((p) => p > t.startOffset && p < t.endOffset)) at.push(bodyAt > t.startOffset && bodyAt < t.endOffset ? bodyAt : t.endOffset - 1);
-  at.sort((a, b) => a - b);
-  let measured = '';
-  let last = 0;
-  for (const p of at) {
-    measured += t.js.slice(last, p) + ' ';
-    last = p;
-  }
-  measured += t.js.slice(last);
-  return { measured, start: t.startOffset + at.filter((p) => p < t.startOffset).length };
+  return { measured: withSpaces(t.js, at), start: t.startOffset + at.filter((p) => p < t.startOffset).length };
 }
 
 /** The target's text with line counters on the global `name` (lines and the text around unchanged). */
@@ -247,8 +250,7 @@ function countedText(t: Target, name: string): string {
   const fresh = freshScript(t);
   const { code } = instrumentExpression(fresh, globalCountingProbes(name, counterSlots(t)));
   // freshScript puts the text after its lines' padding and `(`, and closes with `\n)`; the probes go inside.
-  const prefix = fresh.length - (fresh.length - fresh.indexOf('(') - 1);
-  let text = code.slice(prefix, code.length - 2);
+  let text = code.slice(fresh.indexOf('(') + 1, code.length - 2);
   // A method was compiled as `function …`: its own head goes back.
   if (t.head) text = t.js.slice(t.startOffset, t.startOffset + t.head.replace) + text.slice(t.head.text.length);
   return text;
@@ -256,27 +258,16 @@ function countedText(t: Target, name: string): string {
 
 /** The original script with a space just inside the body of the class that holds `t` (undefined when none is found). */
 function classSpaced(t: Target): string | undefined {
-  let ast: FnNode | undefined;
-  try {
-    ast = parse(t.js, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true }) as unknown as FnNode;
-  } catch {
-    return undefined;
-  }
+  const ast = parseAny(t.js);
   let at: number | undefined;
-  const visit = (n: FnNode): void => {
+  if (ast) walk(ast, (n) => {
     if (n.type === 'ClassBody' && n.start < t.startOffset && t.endOffset <= n.end) {
       // The class's function is its constructor: a space in the constructor's body when it has one.
       const ctor = (n.body as FnNode[]).find((m) => m.type === 'MethodDefinition' && m.kind === 'constructor');
       at = ctor ? ((ctor.value as FnNode).body as FnNode).start + 1 : n.start + 1;
     }
-    for (const key of Object.keys(n)) {
-      const v = n[key];
-      if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && typeof (c as FnNode).type === 'string') visit(c as FnNode);
-      if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as FnNode).type === 'string') visit(v as FnNode);
-    }
-  };
-  visit(ast);
-  return at === undefined ? undefined : `${t.js.slice(0, at)} ${t.js.slice(at)}`;
+  });
+  return at === undefined ? undefined : withSpaces(t.js, [at]);
 }
 
 /** Swap in the version to measure: a fresh copy (plain or instrumented) for a cell's function, a recompiled one for a file's. */
@@ -319,8 +310,7 @@ export async function activate(ctx: EngineHost, t: Target, instrumentation?: Ins
 
 /** The script with a space before the profiled function's last character only. */
 function respacedAlone(t: Target): string {
-  const text = t.js.slice(t.startOffset, t.endOffset);
-  return t.js.slice(0, t.startOffset) + `${text.slice(0, -1)} ${text.slice(-1)}` + t.js.slice(t.endOffset);
+  return withSpaces(t.js, [t.endOffset - 1]);
 }
 
 /** Put the original back (into the newest copy of the script, where the function now lives). */
