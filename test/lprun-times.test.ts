@@ -4,9 +4,9 @@
 // line_profiler itself (Debian python3-line-profiler) judges the spin twin when it is installed.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { launchKernel, type LaunchedKernel } from '../kernel/client/launch.js'
 import { content, evalOk, ofType, type DisplayContent } from './helpers/kernel.js'
@@ -51,13 +51,25 @@ function parse(text: string): Table {
   return { unit, functions }
 }
 
-async function lprun(line: string): Promise<{ text: string; status: string; stdout: string; stalled: boolean }> {
+async function lprun(line: string): Promise<{ text: string; status: string; stdout: string; stalled: boolean; notes: string[] }> {
   const r = await k.client.execute(line)
   const shown = ofType(r.iopub, 'display_data').map((m) => String(content<DisplayContent>(m).data['text/plain']))
   const stdout = ofType(r.iopub, 'stream').map((m) => (m.content as { text: string }).text).join('')
-  // -x on an overloaded machine: the clock thread got too little CPU, and the magic says so.
-  const stalled = shown.some((t) => t.startsWith('The clock thread waited for a CPU'))
-  return { text: shown.find((t) => t.startsWith('Timer unit:')) ?? '', status: String(r.reply.content.status), stdout, stalled }
+  // An overloaded machine: the -x clock thread or the sampler got too little CPU, or the statement's
+  // thread was preempted (its wait is in whatever line it was on), and the magic says so.
+  const notes = shown.filter((t) => /^The (clock thread|sampler thread|statement) waited/.test(t))
+  return { text: shown.find((t) => t.startsWith('Timer unit:')) ?? '', status: String(r.reply.content.status), stdout, stalled: notes.length > 0, notes }
+}
+
+/**
+ * %lprun until a run the machine did not disturb (no note says a thread waited for a CPU), at most
+ * `tries` runs; the last run is returned either way, with how many runs were made.
+ */
+async function quietLprun(line: string, tries = 3): Promise<Awaited<ReturnType<typeof lprun>> & { runs: number }> {
+  for (let runs = 1; ; runs++) {
+    const r = await lprun(line)
+    if (!r.stalled || runs === tries) return { ...r, runs }
+  }
 }
 
 /** The Time column adds up to the printed Total time: each printed figure is rounded to 0.1 unit. */
@@ -69,14 +81,17 @@ function assertAddsUp(t: Table): void {
   }
 }
 
-test('spin(20): the while line, which spends its time calling performance.now(), holds at least 90% of the time', async () => {
+test('spin(20): the while line, which spends its time calling performance.now(), holds at least 90% of the time', async (tc) => {
   await evalOk(k, SPIN)
   for (const flags of ['', '-x ']) {
-    const { text, status, stalled } = await lprun(`%lprun ${flags}-f spin spin(20)`)
+    const { text, status, stalled, notes } = await quietLprun(`%lprun ${flags}-f spin spin(20)`)
     assert.equal(status, 'ok')
     const t = parse(text)
     assertAddsUp(t)
-    if (stalled) continue
+    if (stalled) {
+      tc.diagnostic(`busy machine, shares not checked: ${notes.join(' ')}`)
+      continue
+    }
     const rows = t.functions[0].rows
     const loop = rows.find((r) => r.contents.includes('while'))
     assert.ok((loop?.percent ?? 0) >= 90, `${flags || 'default'}: the while line has ${loop?.percent}%\n${text}`)
@@ -86,17 +101,43 @@ test('spin(20): the while line, which spends its time calling performance.now(),
   }
 })
 
-test('a 2 ms statement gets real figures in the Time column by default, in one run', async () => {
+test('a 2 ms statement gets real figures in the Time column by default, in one run', async (tc) => {
   await evalOk(k, SPIN)
   await evalOk(k, 'let spinRuns = 0\nfunction counted(ms) { spinRuns++\n  return spin(ms) }')
-  const { text, stdout } = await lprun('%lprun -f counted counted(2)')
+  const { text, stdout, stalled, notes, runs } = await quietLprun('%lprun -f counted counted(2)')
   const t = parse(text)
+  assert.equal(await evalOk(k, 'spinRuns'), String(runs), 'the statement ran once per %lprun')
+  if (stalled) return tc.diagnostic(`busy machine, times not checked: ${notes.join(' ')}`)
   assert.ok(t.functions[0].total > 0, `Time column empty:\n${text}`)
   assert.ok(!stdout.includes('No sample landed'))
   const call = t.functions[0].rows.find((r) => r.contents.includes('return spin'))
   assert.ok((call?.time ?? 0) > 0, 'the line that calls spin carries its time')
   assertAddsUp(t)
-  assert.equal(await evalOk(k, 'spinRuns'), '1', 'the statement ran once')
+})
+
+test('a busy CPU is said, not passed off as the lines\' time: the kernel pinned to one CPU with a spinning process', async () => {
+  await evalOk(k, SPIN)
+  const pid = k.child.pid!
+  const all = `0-${availableParallelism() - 1}`
+  // Bounded: the spinner stops by itself after 20 s if the test dies before it ends it.
+  const spinner = spawn('taskset', ['-c', '0', process.execPath, '-e', 'const end = Date.now() + 20000; while (Date.now() < end) {}'], { stdio: 'ignore' })
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(pid)], { stdio: 'ignore' })
+    for (const flags of ['', '-x ']) {
+      const { text, notes } = await lprun(`%lprun ${flags}-f spin spin(60)`)
+      const waited = notes.find((n) => n.startsWith('The statement waited'))
+      assert.ok(waited, `${flags || 'default'}: sharing one CPU with a spinner, the statement waited for it, and the notes say so:\n${notes.join('\n')}\n${text}`)
+      const [ms, of] = /waited ([\d.]+) ms of its ([\d.]+) ms/.exec(waited)!.slice(1).map(Number)
+      assert.ok(ms >= 0.1 * of && ms <= of, `${waited}`)
+      assertAddsUp(parse(text))
+    }
+  } finally {
+    execFileSync('taskset', ['-a', '-p', '-c', all, String(pid)], { stdio: 'ignore' })
+    spinner.kill()
+  }
+  // The whole machine again: no note on a quiet run is not checked here (CI machines are never quiet
+  // for sure), but the kernel answers as before.
+  assert.equal(await evalOk(k, '1 + 1'), '2')
 })
 
 test('every result adds up: primes by default and with -x, with -u 1e-3', async () => {
@@ -156,7 +197,7 @@ test('process.exit() in the statement: the profile is printed with line_profiler
   assert.equal(await evalOk(k, '1 + 1'), '2', 'the kernel lives on')
 })
 
-test('line_profiler on the Python twin agrees: the loop holds the time', { skip: !existsSync('/usr/lib/python3/dist-packages/line_profiler') && 'python3-line-profiler is not installed' }, async () => {
+test('line_profiler on the Python twin agrees: the loop holds the time', { skip: !existsSync('/usr/lib/python3/dist-packages/line_profiler') && 'python3-line-profiler is not installed' }, async (tc) => {
   const py = join(dir, 'spin.py')
   writeFileSync(py, `import time, io
 from line_profiler import LineProfiler
@@ -174,6 +215,8 @@ print(s.getvalue())
   const pyLoop = t.functions[0].rows.find((r) => r.contents.includes('while'))
   assert.ok((pyLoop?.percent ?? 0) >= 90, `line_profiler: ${pyLoop?.percent}%`)
   await evalOk(k, SPIN)
-  const ours = parse((await lprun('%lprun -f spin spin(20)')).text).functions[0].rows.find((r) => r.contents.includes('while'))
+  const run = await quietLprun('%lprun -f spin spin(20)')
+  const ours = parse(run.text).functions[0].rows.find((r) => r.contents.includes('while'))
+  if (run.stalled) return tc.diagnostic(`busy machine, tsprof's share not checked: ${run.notes.join(' ')}`)
   assert.ok((ours?.percent ?? 0) >= 90, `tsprof: ${ours?.percent}%`)
 })

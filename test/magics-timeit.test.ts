@@ -45,23 +45,25 @@ function chartOf(msgs: Iopub): Record<string, unknown> {
 
 const IPYTHON_LINE = /^\d+(\.\d+)?(e[+-]\d+)? (ns|μs|ms|s) ± \d+(\.\d+)?(e[+-]\d+)? (ns|μs|ms|s) per loop \(mean ± std\. dev\. of \d+ runs?, [\d,]+ loops? each\)$/;
 
-test('a 200 µs busy-wait reports a mean within 5% of 200 µs', async () => {
+test('a 200 µs busy-wait: the fastest run measures 200 µs within 5%, and the mean is no less', async () => {
   // The spin ends at its deadline, so noise can only add time: a CPU taken away by the host (this is
   // a shared 2-core VM) while a run crosses its deadline. A harness error is systematic and shows in
-  // every measurement; noise does not. So up to three measurements are made, and the best must be
-  // within 5% of the truth; the attempts are logged.
+  // every run, the fastest included; noise does not, and on a loaded machine it moves the mean of
+  // every run (20 calls, 4 ms) by tens of percent. So the fastest run (IPython's `best`) of up to
+  // three measurements must be within 5% of the truth, and no mean below it; the attempts are logged.
   const attempts: string[] = [];
-  let best = Infinity;
-  for (let i = 0; i < 3 && Math.abs(best - 200e-6) / 200e-6 >= 0.05; i++) {
-    const out = await evalOk(k, `const spin${i} = %timeit -o -q -n 20 -r 7 spin(200)\n[spin${i}.average, spin${i}.loops, spin${i}.repeat, spin${i}.stdev / spin${i}.average]`);
-    const [mean, loops, repeat, spread] = JSON.parse(out!.replace(/\s/g, '')) as number[];
+  let closest = Infinity;
+  for (let i = 0; i < 3 && Math.abs(closest - 200e-6) / 200e-6 >= 0.05; i++) {
+    const out = await evalOk(k, `const spin${i} = %timeit -o -q -n 20 -r 7 spin(200)\n[spin${i}.average, spin${i}.best, spin${i}.loops, spin${i}.repeat, spin${i}.stdev / spin${i}.average]`);
+    const [mean, best, loops, repeat, spread] = JSON.parse(out!.replace(/\s/g, '')) as number[];
     assert.equal(loops, 20);
     assert.equal(repeat, 7);
-    attempts.push(`${(mean * 1e6).toFixed(1)} µs (spread ${(spread * 100).toFixed(1)}%)`);
-    if (Math.abs(mean - 200e-6) < Math.abs(best - 200e-6)) best = mean;
+    assert.ok(mean >= best, `mean ${mean} below the fastest run ${best}`);
+    attempts.push(`fastest ${(best * 1e6).toFixed(1)} µs, mean ${(mean * 1e6).toFixed(1)} µs (spread ${(spread * 100).toFixed(1)}%)`);
+    if (Math.abs(best - 200e-6) < Math.abs(closest - 200e-6)) closest = best;
   }
-  console.log(`# 200 µs spin measured: ${attempts.join(', ')}`);
-  assert.ok(Math.abs(best - 200e-6) / 200e-6 < 0.05, `no mean within 5% of 200 µs: ${attempts.join(', ')}`);
+  console.log(`# 200 µs spin measured: ${attempts.join('; ')}`);
+  assert.ok(Math.abs(closest - 200e-6) / 200e-6 < 0.05, `no fastest run within 5% of 200 µs: ${attempts.join('; ')}`);
 });
 
 test('-n and -r give exactly N × R executions; %%timeit setup runs once per run', async () => {

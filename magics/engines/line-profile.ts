@@ -14,7 +14,8 @@
 // profiler (own ticks per line, callee time put on the line that calls the callee by name).
 import type { Instrumentation } from './instrument.js';
 import { clockProbes, stackProbes } from './probes.js';
-import { CLOCK_PER_MS, CLOCK_SLOT, STALL_SLOT, clockArray, sampleStack, withClock, withLineSampler } from './line-clock.js';
+import { CLOCK_PER_MS, CLOCK_SLOT, STALL_SLOT, clockArray, sampleStack, samplerWatchedMs, settle, SAMPLE_INTERVAL_US, withClock, withLineSampler } from './line-clock.js';
+import { threadWaitMs } from './cpu-wait.js';
 import { userProfile, type UserProfile } from './v8/calltree.js';
 import { withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
 import { hitsPerLine } from './v8/lines.js';
@@ -68,6 +69,14 @@ export interface LineProfileRun {
    * and the jump went to whichever lines were current.
    */
   clockShare?: number;
+  /**
+   * Default mode: the share of the statement's wall time the sampler thread watched (it woke at
+   * least every millisecond). Below 1 it waited for a CPU, and the time it did not see is missing
+   * from the Time column or guessed.
+   */
+  samplerShare?: number;
+  /** Milliseconds the statement's thread waited for a CPU while it ran (Linux), counted in the lines that were current. */
+  waitedMs?: number;
 }
 
 // ---- instrumented copies, kept between runs ------------------------------------------------------
@@ -125,15 +134,18 @@ function copyOf(t: Target, mode: 'exact' | 'sampled'): Copy {
 }
 
 /** Run the statement with the copies bound, always rebinding the originals; its error is returned, not thrown. */
-export async function runBound(ctx: EngineHost, targets: Target[], fns: Function[], statement: () => Promise<unknown>): Promise<{ error?: unknown; wall: number }> {
+export async function runBound(ctx: EngineHost, targets: Target[], fns: Function[], statement: () => Promise<unknown>): Promise<{ error?: unknown; wall: number; waitedMs?: number }> {
   let error: unknown;
   let wall = 0;
+  let waitedMs: number | undefined;
   const bound: Target[] = [];
   try {
     for (const [i, t] of targets.entries()) {
       await bindCopy(ctx, t, fns[i]);
       bound.push(t);
     }
+    settle();
+    const w0 = threadWaitMs();
     const t0 = performance.now();
     try {
       await statement();
@@ -141,10 +153,12 @@ export async function runBound(ctx: EngineHost, targets: Target[], fns: Function
       error = e ?? new Error(String(e));
     }
     wall = (performance.now() - t0) / 1e3;
+    const w1 = threadWaitMs();
+    if (w0 !== undefined && w1 !== undefined) waitedMs = w1 - w0;
   } finally {
     for (const t of bound) await unbindCopy(ctx, t);
   }
-  return { error, wall };
+  return { error, wall, waitedMs };
 }
 
 function tsLinesOf(ctx: EngineHost, t: Target): string[] {
@@ -161,7 +175,7 @@ export async function exactLines(ctx: EngineHost, targets: Target[], statement: 
   // at all while the statement ran: then the clock did not move. Both are checked against the
   // main thread's clock.
   let share = 1;
-  const { error, wall } = await withClock(async () => {
+  const { error, wall, waitedMs } = await withClock(async () => {
     const s0 = Atomics.load(clock, STALL_SLOT);
     const c0 = Atomics.load(clock, CLOCK_SLOT);
     const t0 = performance.now();
@@ -173,7 +187,7 @@ export async function exactLines(ctx: EngineHost, targets: Target[], statement: 
     return r;
   });
   const functions = targets.map((t, i) => timedLines(t, { hits: cs[i].hits, time: cs[i].time!.map((u) => u / CLOCK_PER_MS), calls: cs[i].hits[cs[i].hits.length - 1] }, tsLinesOf(ctx, t)));
-  return { functions, error, wall, clockShare: share };
+  return { functions, error, wall, clockShare: share, waitedMs };
 }
 
 /** One function's table from hits and clock time (ms) per 0-based line. */
@@ -201,11 +215,17 @@ export async function sampledLinesRun(ctx: EngineHost, targets: Target[], statem
   const cells = targets.map((t) => (t.kind === 'cell' ? copyOf(t, 'sampled') : undefined));
   const files = targets.filter((t) => t.kind !== 'cell');
   const ticks = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, slotsUsed)));
-  let outcome: { error?: unknown; wall: number } = { wall: 0 };
+  let outcome: { error?: unknown; wall: number; waitedMs?: number } = { wall: 0 };
+  let samplerShare: number | undefined;
   let profile: Awaited<ReturnType<typeof withCpuProfile>>['profile'] | undefined;
   let coverage: ScriptCoverage[] = [];
   const bound = async (): Promise<void> => {
+    const watched0 = samplerWatchedMs();
+    const t0 = performance.now();
     outcome = await runBound(ctx, targets.filter((t) => t.kind === 'cell'), cells.filter((c) => c).map((c) => c!.fn), statement);
+    const elapsedMs = performance.now() - t0;
+    // A stretch too short for a few wakes says nothing about the sampler's share.
+    if (elapsedMs >= Math.max(1, (3 * (samplerUs ?? SAMPLE_INTERVAL_US)) / 1e3)) samplerShare = Math.min(1, (samplerWatchedMs() - watched0) / elapsedMs);
   };
   const sampled = (): Promise<void> => withLineSampler(ticks, bound, samplerUs);
   if (files.length === 0) await sampled();
@@ -233,7 +253,8 @@ export async function sampledLinesRun(ctx: EngineHost, targets: Target[], statem
     const { hits, calls, source } = t.counted ? countedHits(t, t.counted) : coveredHits(t, coverage);
     return sampledLines(t, hits, calls, lineTimes(up!, t, hits, source.split('\n')), tsLinesOf(ctx, t));
   });
-  return { functions, error: outcome.error, wall: outcome.wall };
+  // Functions from files are timed by V8's profiler, which runs on its own thread: the share is the line sampler's, for cells.
+  return { functions, error: outcome.error, wall: outcome.wall, waitedMs: outcome.waitedMs, samplerShare: cells.some((c) => c) ? samplerShare : undefined };
 }
 
 /** Default mode for callers that want the statement's error thrown (the library). */

@@ -16,7 +16,7 @@ import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
 import { UsageError, type Magic, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
 
-import { LineProfileResult, lprunText, pyG, stripZeros, unsampledNote } from '../render/line-table.js';
+import { busyMachineNotes, LineProfileResult, lprunText, pyG, stripZeros, unsampledNote } from '../render/line-table.js';
 
 // The engine's and the renderer's exports, where other modules have imported them from.
 export { coveredHits, countedHits, lineTimes, sampledLines, sampledMode, timedLines, TIMER_UNIT, type FunctionLines, type LineHits, type LineStats } from '../engines/line-profile.js';
@@ -57,13 +57,6 @@ export function caughtMessage(error: unknown): string | undefined {
   if (name === 'ProcessExit') return `*** ${(error as Error).message.replace(/ was called.*$/s, '')} exception caught in code being profiled.`;
   if (name === 'KeyboardInterrupt') return '*** KeyboardInterrupt exception caught in code being profiled.';
   return undefined;
-}
-
-/** Exact mode on an overloaded machine: the clock thread waited for a CPU during the run. */
-export function stalledClockNote(run: LineProfileRun): string | undefined {
-  if (run.clockShare === undefined || run.clockShare >= 0.8) return undefined;
-  const what = run.functions.every((f) => f.total === 0) ? 'so the clock did not move while the profiled code ran and every line reads 0' : 'so the clock stood still and then jumped, and each jump went to the lines current at that moment';
-  return `The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${(run.wall * 1e3).toFixed(1)} ms): the machine's CPUs were busy, ${what}. Run again when the machine is quieter, or use %lprun without -x (sampled).`;
 }
 
 export const lprun: Magic = {
@@ -110,6 +103,8 @@ defined in a cell.`,
     const text = lprunText(shown, unit) + (caught ? `\n${caught}` : '');
     const result = new LineProfileResult(functions, text, unit);
     result.clockShare = run.clockShare;
+    result.samplerShare = run.samplerShare;
+    result.waitedMs = run.waitedMs;
     if (typeof opts.T === 'string') {
       writeFileSync(opts.T, text);
       process.stdout.write(`*** Profile printout saved to text file '${opts.T}'.\n`);
@@ -121,8 +116,10 @@ defined in a cell.`,
     const bundle: ProfileBundle = { version: 1, kind: 'lprun', title: '%lprun', unit, functions: shown.map((f) => ({ name: f.name, file: f.file, line: f.line, total: f.total, calls: f.calls, lines: f.lines.map((l) => ({ line: l.line, contents: l.contents, hits: l.hits, time: l.time, percent: l.percent })) })) };
     if (!opts.q) {
       ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: ${pyG(unit)} s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}${caught ? `<p><code>${escapeHtml(caught)}</code></p>` : ''}</div>` });
-      const note = opts.x ? stalledClockNote(run) : unsampledNote(functions, targets.some((t) => t.kind === 'cell') ? asked ?? SAMPLE_INTERVAL_US : interval);
-      const notes = [...targets.map((t, i) => classNotReachedNote(t, functions[i].lines.some((l) => (l.hits ?? 0) > 0))), note];
+      const busy = busyMachineNotes(run);
+      // A starved sampler is the reason for an empty Time column, not the statement's length.
+      const unsampled = opts.x || (run.samplerShare ?? 1) < 0.8 ? undefined : unsampledNote(functions, targets.some((t) => t.kind === 'cell') ? asked ?? SAMPLE_INTERVAL_US : interval);
+      const notes = [...targets.map((t, i) => classNotReachedNote(t, functions[i].lines.some((l) => (l.hits ?? 0) > 0))), unsampled, ...busy];
       for (const n of notes) if (n) ctx.display.bundle({ 'text/plain': n, 'text/html': `<p class="tsprof-note">${escapeHtml(n)}</p>` });
     }
     if (!opts.r) return undefined;

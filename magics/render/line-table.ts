@@ -1,10 +1,14 @@
 // %lprun's report as text, line_profiler's layout: shared by the notebook, the command line and the library.
-import { TIMER_UNIT, type FunctionLines } from '../engines/line-profile.js';
+import { TIMER_UNIT, type FunctionLines, type LineProfileRun } from '../engines/line-profile.js';
 
 /** A line profile: its functions and the report, printed as the report. */
 export class LineProfileResult {
   /** -x: share of the run the clock thread had a CPU (see LineProfileRun.clockShare). */
   clockShare?: number;
+  /** Default mode: share of the run the sampler thread watched (see LineProfileRun.samplerShare). */
+  samplerShare?: number;
+  /** Milliseconds the statement's thread waited for a CPU (see LineProfileRun.waitedMs). */
+  waitedMs?: number;
   constructor(readonly functions: FunctionLines[], readonly text: string, readonly unit: number) {}
   toString(): string {
     return this.text;
@@ -55,4 +59,29 @@ export function stripZeros(functions: FunctionLines[]): FunctionLines[] {
 export function unsampledNote(functions: FunctionLines[], intervalUs: number): string | undefined {
   if (!functions.some((f) => f.calls > 0) || functions.some((f) => f.total > 0)) return undefined;
   return `No sample landed in ${functions.map((f) => f.name).join(', ')} (sampled every ${intervalUs} µs or a little more), so the Time column is empty; hits are exact. Profile a longer run (1 ms is enough), or time every line with -x.`;
+}
+
+/**
+ * What a busy machine did to this run, said under the table: the -x clock thread or the sampler
+ * waited for a CPU (time unseen, or put on whichever lines were current when it woke), or the
+ * statement's own thread did (wall-clock time in the lines it was preempted on, as line_profiler's).
+ */
+export function busyMachineNotes(run: LineProfileRun): string[] {
+  const notes: string[] = [];
+  const ms = (run.wall * 1e3).toFixed(1);
+  const silent = run.functions.every((f) => f.total === 0);
+  if (run.clockShare !== undefined && run.clockShare < 0.8) {
+    const what = silent ? 'so the clock did not move while the profiled code ran and every line reads 0' : 'so the clock stood still and then jumped, and each jump went to the lines current at that moment';
+    notes.push(`The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${ms} ms): the machine's CPUs were busy, ${what}. Run again when the machine is quieter, or use %lprun without -x (sampled).`);
+  }
+  if (run.samplerShare !== undefined && run.samplerShare < 0.8) {
+    const what = silent ? 'so no sample landed and the Time column is empty' : 'so the Time column misses part of the run, or holds it in the lines current when the sampler woke';
+    notes.push(`The sampler thread waited for a CPU during ${(100 * (1 - run.samplerShare)).toFixed(0)}% of the statement (${ms} ms): the machine's CPUs were busy, ${what}; hits are exact. Run again when the machine is quieter, or time every line with -x.`);
+  }
+  const wallMs = run.wall * 1e3;
+  // A few preemptions are normal (on 2 cores the -x clock thread holds one); a tenth of the run is not.
+  if (run.waitedMs !== undefined && run.waitedMs >= 1 && run.waitedMs > 0.1 * wallMs) {
+    notes.push(`The statement waited ${run.waitedMs.toFixed(1)} ms of its ${ms} ms for a CPU (other threads or processes had them): times are wall-clock, as line_profiler's, so that wait is in the lines that were running when it came.`);
+  }
+  return notes;
 }
