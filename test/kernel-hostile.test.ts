@@ -50,6 +50,9 @@ async function checkKernel(k: LaunchedKernel, label: string): Promise<void> {
     const r = await k.client.execute(magic, { timeoutMs: 60_000 })
     assert.equal(r.reply.content.status, 'ok', `${label}: ${magic}: ${JSON.stringify(r.reply.content)}`)
     assert.ok(ofType(r.iopub, 'display_data').length > 0, `${label}: ${magic} shows its report`)
+    // Nothing of the kernel's own reaches the tampered code: no uncaught error beside the report
+    // (a `then` getter on Object.prototype used to fire from Node's dispatch of worker messages).
+    assert.deepEqual(ofType(r.iopub, 'error').map((m) => content<{ evalue: string }>(m).evalue), [], `${label}: ${magic} shows no error`)
   }
   // %lprun counts exactly: f(100) runs its loop body (line 4) 100 times.
   const lp = await k.client.execute('%lprun -f f f(100)', { timeoutMs: 60_000 })

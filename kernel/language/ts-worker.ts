@@ -7,10 +7,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isComplete } from './is-complete.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 import { NotebookLanguage } from './ts-language.js';
+import type { ThreadData } from '../../magics/engines/thread.js';
 
 const port = parentPort!;
+// Answers go through the kernel's own channel (magics/engines/thread.ts).
+const { cells, port: answers } = workerData as ThreadData<WorkerData>;
 const language = new NotebookLanguage();
-for (const code of (workerData as WorkerData).cells) language.addCell(code);
+for (const code of cells) language.addCell(code);
 
 function handle(m: ToWorker): unknown {
   switch (m.type) {
@@ -31,5 +34,5 @@ port.on('message', (m: ToWorker) => {
     if (m.type === 'cell') return;
     reply = { id: m.id, error: (e as Error)?.stack ?? String(e) };
   }
-  port.postMessage(reply);
+  answers.postMessage(reply);
 });

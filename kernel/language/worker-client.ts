@@ -4,9 +4,8 @@
 // Every request resolves: with the worker's answer, or `undefined` on timeout, crash or close, so
 // callers can fall back to what the runtime knows.
 import { writeSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import type { FromWorker, RequestKind, Requests, ToWorker, WorkerData } from './protocol.js';
-import { adopt } from '../../magics/engines/realm.js';
+import { HelperThread } from '../../magics/engines/thread.js';
 
 export interface WorkerClientOptions {
   /** Give up on one request after this long (the first includes loading TypeScript, ~1 s). Default 10 s. */
@@ -24,7 +23,7 @@ interface Pending {
 const MAX_CRASHES = 3;
 
 export class WorkerClient {
-  private worker?: Worker;
+  private worker?: HelperThread<FromWorker>;
   private readonly cells: string[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -70,21 +69,21 @@ export class WorkerClient {
     await this.stop();
   }
 
-  private ensureWorker(): Worker | undefined {
+  private ensureWorker(): HelperThread<FromWorker> | undefined {
     if (this.worker) return this.worker;
     if (this.closed || this.crashes >= MAX_CRASHES) return undefined;
     // execArgv: [] — the worker needs no flags, and some parent flags (`--input-type`, `--eval`) would stop it starting.
     // The worker writes its own output to fd 2 (worker-stdio.ts), never into this thread's captured streams.
-    const worker = new Worker(this.url, { workerData: { cells: [...this.cells] } satisfies WorkerData, execArgv: [] });
-    worker.unref();
-    worker.on('message', (message: FromWorker) => {
-      const m = adopt(message);
+    // Its answers come through a channel of the kernel's own (see thread.ts: a cell's `then` getter on
+    // Object.prototype would make the Worker's 'message' event throw).
+    const worker = new HelperThread<FromWorker>(this.url, { workerData: { cells: [...this.cells] } satisfies WorkerData, execArgv: [] });
+    worker.on((m) => {
       if ('error' in m) this.log(`a request failed: ${m.error}`);
       this.settle(m.id, 'result' in m ? m.result : undefined);
     });
     // An 'error' is followed by 'exit'; pending requests are answered there.
-    worker.on('error', (e) => this.log(`the worker stopped: ${e.stack ?? String(e)}`));
-    worker.on('exit', () => {
+    worker.worker.on('error', (e) => this.log(`the worker stopped: ${e.stack ?? String(e)}`));
+    worker.worker.on('exit', () => {
       if (this.worker !== worker) return; // stopped on purpose
       this.worker = undefined;
       this.crashes++;

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import vm from 'node:vm';
 import { log } from '../log.js';
 
@@ -92,8 +92,11 @@ function evaluateBundle(code: string): KernelModules {
   const params = ['exports', 'require', 'module', '__filename', '__dirname', '__tsprofFileUrl', '__tsprofResolve', '__tsprofImport', '__tsprofChunk', ...builtins, ...nodeGlobals];
   const resolve = import.meta.resolve as unknown as (specifier: string, parent?: string) => string;
   const require = createRequire(BUNDLE);
+  const distUrl = pathToFileURL(DIST).href + '/';
   const common = [
-    (rel: string) => pathToFileURL(join(DIST, rel)).href,
+    // URL resolution (node:url's, not the global a cell may replace), not path.join: a cell may have
+    // replaced Array.prototype.push, which Node's path calls.
+    (rel: string) => new URL(rel, distUrl).href,
     (specifier: string, parent?: string) => resolve(specifier, parent),
     (url: string) => import(url),
     (name: string) => chunk(name),

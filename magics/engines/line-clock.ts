@@ -25,18 +25,18 @@
 //
 // The thread lives for the kernel's life once started (unref'd, blocked in its event loop when idle).
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { withPristine } from './realm.js';
+import { HelperThread } from './thread.js';
 
 const WORKER = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
+const answers = workerData.port;
 parentPort.on('message', (m) => {
   const ctl = new Int32Array(m.control);
   if (m.mode === 'clock') {
     let last = (performance.now() * 1e3) | 0;
     Atomics.store(ctl, 16, last);
     Atomics.store(ctl, 24, 0);
-    parentPort.postMessage('started');
+    answers.postMessage('started');
     // Written only when it changes: every write costs each reader a cache miss. A step longer than
     // 100 µs means this thread waited for a CPU: its length is added up in slot 24.
     let stalled = 0;
@@ -53,7 +53,7 @@ parentPort.on('message', (m) => {
     const stats = new Float64Array(m.stats);
     const waitMs = m.intervalUs / 1000;
     let last = performance.now();
-    parentPort.postMessage('started');
+    answers.postMessage('started');
     while (Atomics.load(ctl, 0) === 2) {
       Atomics.wait(ctl, 0, 2, waitMs);
       Atomics.add(ctl, 8, 1);
@@ -70,7 +70,7 @@ parentPort.on('message', (m) => {
       }
     }
   }
-  parentPort.postMessage('stopped');
+  answers.postMessage('stopped');
 });
 `;
 
@@ -99,7 +99,7 @@ const stackBuffer = new SharedArrayBuffer(4 * STACK_SLOTS);
 const stackView = new Int32Array(stackBuffer);
 const samplerStats = new Float64Array(new SharedArrayBuffer(8));
 let samplerIntervalUs = SAMPLE_INTERVAL_US;
-let worker: Worker | undefined;
+let worker: HelperThread<string> | undefined;
 let busy = false;
 
 /** The array the probes read the clock from, at CLOCK_SLOT (see there). */
@@ -107,45 +107,15 @@ export function clockArray(): Int32Array {
   return clockView;
 }
 
-/**
- * Milliseconds the sampler has watched since it started: the sum of the gaps between its wakes, each
- * counted up to 1 ms more than its interval. Compared with the wall time of a stretch, it says how much of the stretch the
- * sampler saw (below 1: it waited for a CPU, and the time in between went unseen or guessed).
- */
-export function samplerWatchedMs(): number {
-  return samplerStats[0];
-}
-
 /** The sampler's stack: [depth, slot of depth 1, slot of depth 2, …]. */
 export function sampleStack(): Int32Array {
   return stackView;
 }
 
-function thread(): Worker {
-  if (!worker) {
-    worker = withPristine(() => new Worker(WORKER, { eval: true, stdout: false, stderr: false }));
-    worker.unref();
-  }
+function thread(): HelperThread<string> {
+  // A thread that failed starts again at the next run.
+  if (!worker || worker.exited) worker = new HelperThread<string>(WORKER, { eval: true, stdout: false, stderr: false });
   return worker;
-}
-
-function next(w: Worker): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // on/off, not once: Node's once wrapper binds and applies through Function.prototype, which a cell may have replaced.
-    const onMessage = (m: string): void => {
-      w.off('message', onMessage);
-      w.off('error', onError);
-      resolve(m);
-    };
-    const onError = (e: Error): void => {
-      w.off('message', onMessage);
-      w.off('error', onError);
-      worker = undefined;
-      reject(e);
-    };
-    w.on('message', onMessage);
-    w.on('error', onError);
-  });
 }
 
 async function during<T>(mode: 1 | 2, message: object, body: () => Promise<T>): Promise<T> {
@@ -155,10 +125,10 @@ async function during<T>(mode: 1 | 2, message: object, body: () => Promise<T>): 
   try {
     Atomics.store(ctl, 0, mode);
     Atomics.store(clockView, CLOCK_SLOT, (performance.now() * CLOCK_PER_MS) | 0);
-    const started = next(w);
+    const started = w.answer();
     w.postMessage({ ...message, control });
     await started;
-    const stopped = next(w);
+    const stopped = w.answer();
     try {
       return await body();
     } finally {
@@ -196,6 +166,34 @@ export function settle(): void {
       moves++;
     }
   }
+}
+
+/**
+ * Start watching the helper thread (the clock or the sampler, whichever runs); the function returned
+ * gives the share of the time since then (until `end`, a performance.now()) that the helper had a CPU, or undefined when no helper runs
+ * or the stretch was too short to tell (the sampler needs a few of its intervals, at least 1 ms).
+ * Below 1 the helper waited for a CPU: the clock stood still and then jumped (its jumps go to the
+ * lines current then), or the sampler did not see what ran (its wakes count at most 1 ms more than
+ * its interval each).
+ */
+export function watchHelper(): (end?: number) => number | undefined {
+  const mode = Atomics.load(ctl, 0);
+  const t0 = performance.now();
+  const stalled0 = Atomics.load(ctl, STALL_SLOT);
+  const clock0 = Atomics.load(ctl, CLOCK_SLOT);
+  const watched0 = samplerStats[0];
+  return (end = performance.now()) => {
+    const elapsedMs = end - t0;
+    if (mode === 1) {
+      if (elapsedMs <= 0) return undefined;
+      // The clock's own count of its waits misses a thread that got no CPU at all: then it did not move.
+      const stalledMs = (Atomics.load(ctl, STALL_SLOT) - stalled0) / CLOCK_PER_MS;
+      const advancedMs = ((Atomics.load(ctl, CLOCK_SLOT) - clock0) | 0) / CLOCK_PER_MS;
+      return Math.max(0, Math.min(1, 1 - stalledMs / elapsedMs, advancedMs / elapsedMs));
+    }
+    if (mode === 2 && elapsedMs >= Math.max(1, (3 * samplerIntervalUs) / 1e3)) return Math.min(1, (samplerStats[0] - watched0) / elapsedMs);
+    return undefined;
+  };
 }
 
 /** Run `body` while the clock at clockArray()[CLOCK_SLOT] advances. */

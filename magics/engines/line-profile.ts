@@ -14,7 +14,7 @@
 // profiler (own ticks per line, callee time put on the line that calls the callee by name).
 import type { Instrumentation } from './instrument.js';
 import { clockProbes, stackProbes } from './probes.js';
-import { CLOCK_PER_MS, CLOCK_SLOT, STALL_SLOT, clockArray, sampleStack, samplerWatchedMs, settle, SAMPLE_INTERVAL_US, withClock, withLineSampler } from './line-clock.js';
+import { CLOCK_PER_MS, CLOCK_SLOT, clockArray, sampleStack, settle, watchHelper, withClock, withLineSampler } from './line-clock.js';
 import { threadWaitMs } from './cpu-wait.js';
 import { userProfile, type UserProfile } from './v8/calltree.js';
 import { withCpuProfile, withPreciseCoverage } from './v8/cpu.js';
@@ -133,11 +133,20 @@ function copyOf(t: Target, mode: 'exact' | 'sampled'): Copy {
   return { fn, ...state };
 }
 
+/** What runBound gives: the statement's error (not thrown), its wall time, and how the machine treated it. */
+export interface BoundRun {
+  error?: unknown;
+  /** Seconds. */
+  wall: number;
+  /** Milliseconds the statement's thread waited for a CPU (Linux). */
+  waitedMs?: number;
+  /** Share of the statement the clock or sampler thread had a CPU (see watchHelper). */
+  helperShare?: number;
+}
+
 /** Run the statement with the copies bound, always rebinding the originals; its error is returned, not thrown. */
-export async function runBound(ctx: EngineHost, targets: Target[], fns: Function[], statement: () => Promise<unknown>): Promise<{ error?: unknown; wall: number; waitedMs?: number }> {
-  let error: unknown;
-  let wall = 0;
-  let waitedMs: number | undefined;
+export async function runBound(ctx: EngineHost, targets: Target[], fns: Function[], statement: () => Promise<unknown>): Promise<BoundRun> {
+  const run: BoundRun = { wall: 0 };
   const bound: Target[] = [];
   try {
     for (const [i, t] of targets.entries()) {
@@ -146,19 +155,23 @@ export async function runBound(ctx: EngineHost, targets: Target[], fns: Function
     }
     settle();
     const w0 = threadWaitMs();
+    const share = watchHelper();
     const t0 = performance.now();
     try {
       await statement();
     } catch (e) {
-      error = e ?? new Error(String(e));
+      run.error = e ?? new Error(String(e));
     }
-    wall = (performance.now() - t0) / 1e3;
+    const t1 = performance.now();
     const w1 = threadWaitMs();
-    if (w0 !== undefined && w1 !== undefined) waitedMs = w1 - w0;
+    run.wall = (t1 - t0) / 1e3;
+    run.helperShare = share(t1);
+    // A wait that began after t1 (before the read) would count too: no more than the wall time is said.
+    if (w0 !== undefined && w1 !== undefined) run.waitedMs = Math.min(w1 - w0, t1 - t0);
   } finally {
     for (const t of bound) await unbindCopy(ctx, t);
   }
-  return { error, wall, waitedMs };
+  return run;
 }
 
 function tsLinesOf(ctx: EngineHost, t: Target): string[] {
@@ -170,24 +183,9 @@ function tsLinesOf(ctx: EngineHost, t: Target): string[] {
 /** -x: statement probes timed with the shared clock; hits and time per line are counted, not sampled. */
 export async function exactLines(ctx: EngineHost, targets: Target[], statement: () => Promise<unknown>): Promise<LineProfileRun> {
   const cs = targets.map((t) => copyOf(t, 'exact'));
-  const clock = clockArray();
-  // The clock thread's own count of its waits (steps over 100 µs) misses a thread that got no CPU
-  // at all while the statement ran: then the clock did not move. Both are checked against the
-  // main thread's clock.
-  let share = 1;
-  const { error, wall, waitedMs } = await withClock(async () => {
-    const s0 = Atomics.load(clock, STALL_SLOT);
-    const c0 = Atomics.load(clock, CLOCK_SLOT);
-    const t0 = performance.now();
-    const r = await runBound(ctx, targets, cs.map((c) => c.fn), statement);
-    const elapsedMs = performance.now() - t0;
-    const stalledMs = (Atomics.load(clock, STALL_SLOT) - s0) / CLOCK_PER_MS;
-    const advancedMs = ((Atomics.load(clock, CLOCK_SLOT) - c0) | 0) / CLOCK_PER_MS;
-    if (elapsedMs > 0) share = Math.max(0, Math.min(1 - stalledMs / elapsedMs, advancedMs / elapsedMs));
-    return r;
-  });
+  const { error, wall, waitedMs, helperShare } = await withClock(() => runBound(ctx, targets, cs.map((c) => c.fn), statement));
   const functions = targets.map((t, i) => timedLines(t, { hits: cs[i].hits, time: cs[i].time!.map((u) => u / CLOCK_PER_MS), calls: cs[i].hits[cs[i].hits.length - 1] }, tsLinesOf(ctx, t)));
-  return { functions, error, wall, clockShare: share, waitedMs };
+  return { functions, error, wall, clockShare: helperShare, waitedMs };
 }
 
 /** One function's table from hits and clock time (ms) per 0-based line. */
@@ -215,17 +213,11 @@ export async function sampledLinesRun(ctx: EngineHost, targets: Target[], statem
   const cells = targets.map((t) => (t.kind === 'cell' ? copyOf(t, 'sampled') : undefined));
   const files = targets.filter((t) => t.kind !== 'cell');
   const ticks = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, slotsUsed)));
-  let outcome: { error?: unknown; wall: number; waitedMs?: number } = { wall: 0 };
-  let samplerShare: number | undefined;
+  let outcome: BoundRun = { wall: 0 };
   let profile: Awaited<ReturnType<typeof withCpuProfile>>['profile'] | undefined;
   let coverage: ScriptCoverage[] = [];
   const bound = async (): Promise<void> => {
-    const watched0 = samplerWatchedMs();
-    const t0 = performance.now();
     outcome = await runBound(ctx, targets.filter((t) => t.kind === 'cell'), cells.filter((c) => c).map((c) => c!.fn), statement);
-    const elapsedMs = performance.now() - t0;
-    // A stretch too short for a few wakes says nothing about the sampler's share.
-    if (elapsedMs >= Math.max(1, (3 * (samplerUs ?? SAMPLE_INTERVAL_US)) / 1e3)) samplerShare = Math.min(1, (samplerWatchedMs() - watched0) / elapsedMs);
   };
   const sampled = (): Promise<void> => withLineSampler(ticks, bound, samplerUs);
   if (files.length === 0) await sampled();
@@ -254,7 +246,7 @@ export async function sampledLinesRun(ctx: EngineHost, targets: Target[], statem
     return sampledLines(t, hits, calls, lineTimes(up!, t, hits, source.split('\n')), tsLinesOf(ctx, t));
   });
   // Functions from files are timed by V8's profiler, which runs on its own thread: the share is the line sampler's, for cells.
-  return { functions, error: outcome.error, wall: outcome.wall, waitedMs: outcome.waitedMs, samplerShare: cells.some((c) => c) ? samplerShare : undefined };
+  return { functions, error: outcome.error, wall: outcome.wall, waitedMs: outcome.waitedMs, samplerShare: cells.some((c) => c) ? outcome.helperShare : undefined };
 }
 
 /** Default mode for callers that want the statement's error thrown (the library). */

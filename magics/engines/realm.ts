@@ -59,3 +59,23 @@ export function withPristine<T>(work: () => T): T {
     }
   }
 }
+
+const objectPrototype = vm.runInThisContext('Object.prototype') as object;
+
+/**
+ * Take away a `then` a cell put on the main realm's Object.prototype until the function returned is
+ * called (once; later calls do nothing). For Node code that reads `.then` of a value later than a
+ * synchronous withPristine can cover: a Worker's 'online' event, whose dispatch reads `.then` of
+ * what the event's handler returned (event_target's addCatch) after the handler has run.
+ */
+export function setAsideThen(): () => void {
+  const desc = Reflect.getOwnPropertyDescriptor(objectPrototype, 'then');
+  if (!desc || !Reflect.deleteProperty(objectPrototype, 'then')) return () => undefined;
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    // Unless a cell has put another one there meanwhile.
+    if (!Reflect.getOwnPropertyDescriptor(objectPrototype, 'then')) Reflect.defineProperty(objectPrototype, 'then', desc);
+  };
+}

@@ -3,7 +3,8 @@
 // compiled function of the isolate) and sat in the heap that %memit and %mprun measure.
 //
 // request:  { id, spec, lite }  (lite: a Vega-Lite spec, else Vega)      answer: { id, svg } | { id, error }
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ThreadData } from '../engines/thread.js';
 
 type VegaLiteModule = typeof import('vega-lite');
 type VegaModule = typeof import('vega');
@@ -30,9 +31,11 @@ async function render(spec: Record<string, unknown>, lite: boolean): Promise<str
   }
 }
 
+// Answers go through the kernel's own channel (see thread.ts).
+const answers = (workerData as ThreadData).port;
 parentPort!.on('message', (req: SvgRequest) => {
   render(req.spec, req.lite).then(
-    (svg) => parentPort!.postMessage({ id: req.id, svg } satisfies SvgAnswer),
-    (e: unknown) => parentPort!.postMessage({ id: req.id, error: e instanceof Error ? e.message : String(e) } satisfies SvgAnswer),
+    (svg) => answers.postMessage({ id: req.id, svg } satisfies SvgAnswer),
+    (e: unknown) => answers.postMessage({ id: req.id, error: e instanceof Error ? e.message : String(e) } satisfies SvgAnswer),
   );
 });

@@ -2,12 +2,11 @@
 // shows where no Vega renderer runs (nbconvert HTML, GitHub, the classic notebook).
 // Specs are v5 (what JupyterLab 4's renderer reads); vega-lite 5 and vega 5 load on first use, in a
 // thread of their own (svg-worker.ts).
-import { Worker } from 'node:worker_threads';
+import { HelperThread } from '../engines/thread.js';
 /** A display's data by MIME type (the shape Jupyter's display_data carries; no Jupyter import needed). */
 export type MimeBundle = Record<string, unknown>;
 import type { SvgAnswer, SvgRequest } from './svg-worker.js';
 import { COMPANION_MIME } from './profile-bundle.js';
-import { adopt, withPristine } from '../engines/realm.js';
 
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
 export const VEGALITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -19,19 +18,16 @@ export function spec(body: Record<string, unknown>): VegaLiteSpec {
 }
 
 /** The SVG renderer thread (svg-worker.ts), started on first use; it does not keep the process alive. */
-let worker: Worker | undefined;
+let worker: HelperThread<SvgAnswer> | undefined;
 const pending = new Map<number, { resolve: (svg: string) => void; reject: (e: Error) => void }>();
 let nextId = 0;
 
-function renderer(): Worker {
+function renderer(): HelperThread<SvgAnswer> {
   if (worker) return worker;
   // execArgv: [] — no kernel flags. The thread silences its own console (reading its stdout from
   // here instead would keep the process alive).
-  // Node's Worker set-up calls main-realm methods a cell may have replaced (see withPristine).
-  const w = withPristine(() => new Worker(new URL('./svg-worker.js', import.meta.url), { execArgv: [] }));
-  w.unref();
-  w.on('message', (answer: SvgAnswer) => {
-    const m = adopt(answer);
+  const w = new HelperThread<SvgAnswer>(new URL('./svg-worker.js', import.meta.url), { execArgv: [] });
+  w.on((m) => {
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
@@ -40,8 +36,7 @@ function renderer(): Worker {
     else p.reject(new Error(m.error));
   });
   // An 'error' is followed by 'exit': the next chart starts a new thread.
-  w.on('error', () => undefined);
-  w.on('exit', (code) => {
+  w.worker.on('exit', (code) => {
     if (worker === w) worker = undefined;
     for (const p of pending.values()) p.reject(new Error(`the SVG renderer thread stopped (exit code ${code})`));
     pending.clear();

@@ -11,11 +11,11 @@
 import { collectGarbage } from './memory.js';
 import v8 from 'node:v8';
 import { Session } from 'node:inspector';
-import { Worker } from 'node:worker_threads';
+import { HelperThread } from '../thread.js';
 import { PACKAGE_DIST_URL } from './calltree.js';
 import type { SamplingProfile } from './heapleaks.js';
 import type { WorkerReply, WorkerRequest } from './heapworker.js';
-import { adopt, withPristine } from '../realm.js';
+import { adopt } from '../realm.js';
 
 // Made when this module loads, before any cell runs: Node's Session constructor spreads its
 // arguments, which fails once a cell deletes Array.prototype[Symbol.iterator].
@@ -153,16 +153,14 @@ export function stopTracking(): void {
 // -- The worker.
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export class HeapWorker {
-  private readonly worker: Worker;
+  private readonly worker: HelperThread<WorkerReply>;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private dead: Error | undefined;
 
   constructor() {
-    this.worker = withPristine(() => new Worker(new URL('./heapworker.js', import.meta.url)));
-    this.worker.unref();
-    this.worker.on('message', (reply: WorkerReply) => {
-      const r = adopt(reply);
+    this.worker = new HelperThread<WorkerReply>(new URL('./heapworker.js', import.meta.url));
+    this.worker.on((r) => {
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
@@ -175,8 +173,8 @@ export class HeapWorker {
       this.pending.clear();
       if (worker === this) worker = undefined;
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`heap worker exited (code ${code})`)));
+    this.worker.worker.on('error', fail);
+    this.worker.worker.on('exit', (code) => fail(new Error(`heap worker exited (code ${code})`)));
     this.send({ op: 'config', packageDistUrl: PACKAGE_DIST_URL });
   }
 

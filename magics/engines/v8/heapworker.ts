@@ -4,7 +4,8 @@
 // heap being measured: storing them in the kernel's heap would make every later snapshot show
 // them as growth. It also parses in parallel with the main thread's next iteration.
 import { rmSync } from 'node:fs'; // (this isolate is not measured: rimraf loading here is harmless)
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ThreadData } from '../thread.js';
 import { compareTotals, HeapSnapshot, readHeapSnapshot, summarize, type DiffRow, type SnapshotSummary } from './heapsnapshot.js';
 import { analyzeLeaks, classRetained, samplingSites, seriesPoint, setPackageDistUrl, type SamplingProfile, type SeriesPoint, type SiteRow } from './heapleaks.js';
 
@@ -158,14 +159,16 @@ function handle(msg: WorkerRequest): unknown {
 
 if (parentPort) {
   const port = parentPort;
+  // Answers go through the kernel's own channel (see thread.ts).
+  const answers = (workerData as ThreadData).port;
   port.on('message', (msg: WorkerRequest) => {
     const id = 'id' in msg ? msg.id : undefined;
     try {
       const result = handle(msg);
-      if (id !== undefined) port.postMessage({ id, ok: true, result } satisfies WorkerReply);
+      if (id !== undefined) answers.postMessage({ id, ok: true, result } satisfies WorkerReply);
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
-      if (id !== undefined) port.postMessage({ id, ok: false, error } satisfies WorkerReply);
+      if (id !== undefined) answers.postMessage({ id, ok: false, error } satisfies WorkerReply);
       else failure ??= error;
     }
   });

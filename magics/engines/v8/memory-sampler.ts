@@ -20,15 +20,17 @@
 // - The watchdog: past the deadline, SIGINT to this process (see MemorySampler.arm).
 import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { ThreadData } from '../thread.js';
 import { CTRL, descendants, hrtimeMs, procStatus, VALS, type SamplerOptions, type WorkerSamples } from './memory.js';
 
 // One thread serves every magic call in turn (starting a thread costs ~100 ms here): each call sends
 // 'configure' with its own shared memory and options, then 'begin' / 'arm' / 'stop', then 'reset'.
-const pid = (workerData as { pid: number }).pid;
+const { pid, port: answers } = workerData as ThreadData<{ pid: number }>;
 let data: SamplerOptions = { intervalMs: 0 };
 let ctrl = new Int32Array(4);
 let vals = new Float64Array(4);
 const port = parentPort!;
+// Answers go through the kernel's own channel (see thread.ts).
 
 let session: Session | undefined;
 
@@ -122,7 +124,7 @@ port.on('message', (m: { type: string; sab?: SharedArrayBuffer; options?: Sample
       session = new Session();
       session.connectToMainThread();
     }
-    port.postMessage({ type: 'configured' });
+    answers.postMessage({ type: 'configured' });
   } else if (m.type === 'reset') {
     stopLoop();
   } else if (m.type === 'begin') {
@@ -148,8 +150,8 @@ port.on('message', (m: { type: string; sab?: SharedArrayBuffer; options?: Sample
       staleExternal,
       childPeaks,
     };
-    port.postMessage({ type: 'samples', samples }, [samples.t.buffer, samples.rss.buffer, samples.heapUsed.buffer, samples.external.buffer, samples.children.buffer]);
+    answers.postMessage({ type: 'samples', samples }, [samples.t.buffer, samples.rss.buffer, samples.heapUsed.buffer, samples.external.buffer, samples.children.buffer]);
   }
 });
 
-port.postMessage({ type: 'ready' });
+answers.postMessage({ type: 'ready' });

@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Worker } from 'node:worker_threads';
-import { adopt, withPristine } from '../realm.js';
+import { HelperThread } from '../thread.js';
+import { adopt } from '../realm.js';
 
 export const MiB = 1024 * 1024;
 export const toMiB = (bytes: number): number => bytes / MiB;
@@ -249,33 +249,11 @@ export class TimeoutError extends Error {
 
 const WORKER_URL = new URL('./memory-sampler.js', import.meta.url);
 /** The sampler thread between magic calls (unref'd: it never keeps the process alive). */
-let idleWorker: Worker | undefined;
+let idleWorker: HelperThread<{ type: string }> | undefined;
 
 /** The next message of `type` from the worker; rejects if it errors or exits first. */
-function reply<T = unknown>(worker: Worker, type: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onMessage = (m: { type: string }): void => {
-      if (m.type !== type) return;
-      done();
-      resolve(m as T);
-    };
-    const onError = (e: unknown): void => {
-      done();
-      reject(e);
-    };
-    const onExit = (code: number): void => {
-      done();
-      reject(new Error(`the sampler thread exited (${code})`));
-    };
-    const done = (): void => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
+function reply<T = unknown>(worker: HelperThread<{ type: string }>, type: string): Promise<T> {
+  return worker.answer((m) => m.type === type) as Promise<T>;
 }
 
 /**
@@ -296,7 +274,7 @@ export class MemorySampler {
   private closed = false;
   private broken = false;
 
-  private worker!: Worker;
+  private worker!: HelperThread<{ type: string }>;
 
   private constructor(readonly options: SamplerOptions) {}
 
@@ -304,11 +282,10 @@ export class MemorySampler {
     const s = new MemorySampler(options);
     s.publishExternal();
     // Reuse the idle sampler thread when there is one (a nested magic gets a thread of its own).
-    let worker = idleWorker;
+    let worker = idleWorker?.exited ? undefined : idleWorker;
     idleWorker = undefined;
     if (!worker) {
-      worker = withPristine(() => new Worker(WORKER_URL, { workerData: { pid: process.pid }, stdout: false, stderr: false }));
-      worker.unref();
+      worker = new HelperThread<{ type: string }>(WORKER_URL, { workerData: { pid: process.pid }, stdout: false, stderr: false });
       await reply(worker, 'ready');
     }
     s.worker = worker;

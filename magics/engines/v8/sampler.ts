@@ -6,17 +6,17 @@
 // fine profile is stopped from a worker thread through its own inspector session on the main
 // thread (`connectToMainThread`): V8 serves that session by interrupting the running JavaScript.
 // The two profiles are joined into one.
-import { Worker } from 'node:worker_threads';
-import { adopt, withPristine } from '../realm.js';
+import { HelperThread } from '../thread.js';
 import { post, type CpuProfile, type ProfileNode } from './inspector.js';
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads')
+const answers = workerData.port
 const { Session } = require('node:inspector')
 const s = new Session()
 s.connectToMainThread()
 const post = (m, p = {}) => new Promise((res, rej) => s.post(m, p, (e, r) => (e ? rej(e) : res(r))))
-const flag = new Int32Array(workerData)
+const flag = new Int32Array(workerData.flag)
 let fine = null
 let running = false
 // One message at a time: a stop that arrives during the switch waits for it.
@@ -30,7 +30,7 @@ async function handle(msg) {
       await post('Profiler.setSamplingInterval', { interval: msg.fineUs })
       await post('Profiler.start')
       running = true
-      parentPort.postMessage({ started: true })
+      answers.postMessage({ started: true })
       // Blocks this thread only; the statement runs on the main thread meanwhile.
       Atomics.wait(flag, 0, 0, msg.switchMs)
       fine = (await post('Profiler.stop')).profile
@@ -38,10 +38,10 @@ async function handle(msg) {
     } else if (msg.cmd === 'stop') {
       if (running) fine = (await post('Profiler.stop')).profile
       running = false
-      parentPort.postMessage({ fine })
+      answers.postMessage({ fine })
     }
   } catch (e) {
-    parentPort.postMessage({ error: String(e && e.message || e) })
+    answers.postMessage({ error: String(e && e.message || e) })
   }
 }
 `;
@@ -51,28 +51,22 @@ export interface Phase {
   profile: CpuProfile;
 }
 
-let worker: Worker | undefined;
+type Answer = { started?: true; fine?: CpuProfile | null; error?: string };
+let worker: HelperThread<Answer> | undefined;
 let flag: Int32Array | undefined;
 
-function reply<T>(w: Worker): Promise<T> {
-  return new Promise((resolve, reject) => {
-    // A message is cloned into the main realm, whose Array.prototype a cell may have replaced.
-    // on/off, not once: Node's once wrapper calls the listener through Function.prototype.apply.
-    const onMessage = (m: T & { error?: string }): void => {
-      w.off('message', onMessage);
-      if (m.error) reject(new Error(m.error));
-      else resolve(adopt(m));
-    };
-    w.on('message', onMessage);
-  });
+/** The thread's next answer (already copied into this realm: see thread.ts). */
+async function reply<T>(w: HelperThread<Answer>): Promise<T> {
+  const m = await w.answer();
+  if (m.error) throw new Error(m.error);
+  return m as T;
 }
 
-function sampler(): { w: Worker; flag: Int32Array } {
-  if (!worker || !flag) {
+function sampler(): { w: HelperThread<Answer>; flag: Int32Array } {
+  if (!worker || !flag || worker.exited) {
     const sab = new SharedArrayBuffer(4);
     flag = new Int32Array(sab);
-    worker = withPristine(() => new Worker(WORKER, { eval: true, workerData: sab }));
-    worker.unref();
+    worker = new HelperThread<Answer>(WORKER, { eval: true, workerData: { flag: sab } });
   }
   return { w: worker, flag };
 }
