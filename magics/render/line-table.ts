@@ -72,11 +72,11 @@ export function busyMachineNotes(run: LineProfileRun): string[] {
   const silent = run.functions.every((f) => f.total === 0);
   if (run.clockShare !== undefined && run.clockShare < 0.8) {
     const what = silent ? 'so the clock did not move while the profiled code ran and every line reads 0' : 'so the clock stood still and then jumped, and each jump went to the lines current at that moment';
-    notes.push(`The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${ms} ms): the machine's CPUs were busy, ${what}. Run again when the machine is quieter, or use %lprun without -x (sampled).`);
+    notes.push(`The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${ms} ms): every CPU was busy (other processes, or V8's compiler and GC threads), ${what}. Run it again (a second run finds the copy compiled), or when the machine is quieter, or use %lprun without -x (sampled).`);
   }
   if (run.samplerShare !== undefined && run.samplerShare < 0.8) {
     const what = silent ? 'so no sample landed and the Time column is empty' : 'so the Time column misses part of the run, or holds it in the lines current when the sampler woke';
-    notes.push(`The sampler thread waited for a CPU during ${(100 * (1 - run.samplerShare)).toFixed(0)}% of the statement (${ms} ms): the machine's CPUs were busy, ${what}; hits are exact. Run again when the machine is quieter, or time every line with -x.`);
+    notes.push(`The sampler thread waited for a CPU during ${(100 * (1 - run.samplerShare)).toFixed(0)}% of the statement (${ms} ms): every CPU was busy (other processes, or V8's compiler and GC threads), ${what}; hits are exact. Run it again (a second run finds the copy compiled), or when the machine is quieter, or time every line with -x.`);
   }
   const wallMs = run.wall * 1e3;
   // A few preemptions are normal (on 2 cores the -x clock thread holds one); a tenth of the run is not.
