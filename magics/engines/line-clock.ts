@@ -144,9 +144,9 @@ async function during<T>(mode: 1 | 2, message: object, body: () => Promise<T>): 
 
 /**
  * While the clock or the sampler runs: spin until the helper thread is seen running at the same time
- * as this one (SETTLE_MS at most):
- * the sampler has woken 3 times, or the clock has moved 20 times. A thread queued on this CPU does
- * neither while this one spins, and Linux moves one of them to a free CPU at its next balancing.
+ * as this one, SETTLE_MS at most (the sampler has woken 3 times, or the clock has moved 20 times).
+ * A thread queued on this CPU does neither while this one spins, and Linux moves one of them to a
+ * free CPU at its next balancing.
  */
 export function settle(): void {
   const mode = Atomics.load(ctl, 0);

@@ -70,9 +70,9 @@ export interface LineProfileRun {
    */
   clockShare?: number;
   /**
-   * Default mode: the share of the statement's wall time the sampler thread watched (it woke at
-   * least every millisecond). Below 1 it waited for a CPU, and the time it did not see is missing
-   * from the Time column or guessed.
+   * Default mode: the share of the statement's wall time the sampler thread watched (it woke no
+   * more than 1 ms later than its interval asks). Below 1 it waited for a CPU, and the time it did
+   * not see is missing from the Time column or guessed.
    */
   samplerShare?: number;
   /** Milliseconds the statement's thread waited for a CPU while it ran (Linux), counted in the lines that were current. */
