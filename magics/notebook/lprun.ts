@@ -16,7 +16,7 @@ import { PROFILE_MIME, type ProfileBundle } from '../render/profile-bundle.js';
 import { UsageError, type Magic, type OptionSpec } from './types.js';
 import { displaysAs } from '../../kernel/session/mime.js';
 
-import { busyMachineNotes, LineProfileResult, lprunText, pyG, stripZeros, unsampledNote } from '../render/line-table.js';
+import { busyMachineNotes, LineProfileResult, lprunText, pyG, STARVED_SHARE, stripZeros, unsampledNote } from '../render/line-table.js';
 
 // The engine's and the renderer's exports, where other modules have imported them from.
 export { coveredHits, countedHits, lineTimes, sampledLines, sampledMode, timedLines, TIMER_UNIT, type FunctionLines, type LineHits, type LineStats } from '../engines/line-profile.js';
@@ -118,7 +118,7 @@ defined in a cell.`,
       ctx.display.bundle({ [PROFILE_MIME]: bundle, 'text/plain': text, 'text/html': `<div class="tsprof-lprun"><p><code>Timer unit: ${pyG(unit)} s</code></p>${shown.map((f) => htmlFunction(f, unit)).join('')}${caught ? `<p><code>${escapeHtml(caught)}</code></p>` : ''}</div>` });
       const busy = busyMachineNotes(run);
       // A starved sampler is the reason for an empty Time column, not the statement's length.
-      const unsampled = opts.x || (run.samplerShare ?? 1) < 0.8 ? undefined : unsampledNote(functions, targets.some((t) => t.kind === 'cell') ? asked ?? SAMPLE_INTERVAL_US : interval);
+      const unsampled = opts.x || (run.samplerShare ?? 1) < STARVED_SHARE ? undefined : unsampledNote(functions, targets.some((t) => t.kind === 'cell') ? asked ?? SAMPLE_INTERVAL_US : interval);
       const notes = [...targets.map((t, i) => classNotReachedNote(t, functions[i].lines.some((l) => (l.hits ?? 0) > 0))), unsampled, ...busy];
       for (const n of notes) if (n) ctx.display.bundle({ 'text/plain': n, 'text/html': `<p class="tsprof-note">${escapeHtml(n)}</p>` });
     }

@@ -61,6 +61,9 @@ export function unsampledNote(functions: FunctionLines[], intervalUs: number): s
   return `No sample landed in ${functions.map((f) => f.name).join(', ')} (sampled every ${intervalUs} µs or a little more), so the Time column is empty; hits are exact. Profile a longer run (1 ms is enough), or time every line with -x.`;
 }
 
+/** Below this share of the statement, a helper thread (the sampler, the -x clock) is said to have waited for a CPU. */
+export const STARVED_SHARE = 0.8;
+
 /**
  * What a busy machine did to this run, said under the table: the -x clock thread or the sampler
  * waited for a CPU (time unseen, or put on whichever lines were current when it woke), or the
@@ -70,14 +73,13 @@ export function busyMachineNotes(run: LineProfileRun): string[] {
   const notes: string[] = [];
   const ms = (run.wall * 1e3).toFixed(1);
   const silent = run.functions.every((f) => f.total === 0);
-  if (run.clockShare !== undefined && run.clockShare < 0.8) {
-    const what = silent ? 'so the clock did not move while the profiled code ran and every line reads 0' : 'so the clock stood still and then jumped, and each jump went to the lines current at that moment';
-    notes.push(`The clock thread waited for a CPU during ${(100 * (1 - run.clockShare)).toFixed(0)}% of the statement (${ms} ms): every CPU was busy (other processes, or V8's compiler and GC threads), ${what}. Run it again (a second run finds the copy compiled), or when the machine is quieter, or use %lprun without -x (sampled).`);
-  }
-  if (run.samplerShare !== undefined && run.samplerShare < 0.8) {
-    const what = silent ? 'so no sample landed and the Time column is empty' : 'so the Time column misses part of the run, or holds it in the lines current when the sampler woke';
-    notes.push(`The sampler thread waited for a CPU during ${(100 * (1 - run.samplerShare)).toFixed(0)}% of the statement (${ms} ms): every CPU was busy (other processes, or V8's compiler and GC threads), ${what}; hits are exact. Run it again (a second run finds the copy compiled), or when the machine is quieter, or time every line with -x.`);
-  }
+  // One wording for either helper thread: what went wrong with the times, and the other mode to try.
+  const helper = (thread: string, share: number | undefined, what: string, instead: string): void => {
+    if (share === undefined || share >= STARVED_SHARE) return;
+    notes.push(`The ${thread} thread waited for a CPU during ${(100 * (1 - share)).toFixed(0)}% of the statement (${ms} ms): every CPU was busy (other processes, or V8's compiler and GC threads), ${what}. Run it again (a second run finds the copy compiled), or when the machine is quieter, or ${instead}.`);
+  };
+  helper('clock', run.clockShare, silent ? 'so the clock did not move while the profiled code ran and every line reads 0' : 'so the clock stood still and then jumped, and each jump went to the lines current at that moment', 'use %lprun without -x (sampled)');
+  helper('sampler', run.samplerShare, `${silent ? 'so no sample landed and the Time column is empty' : 'so the Time column misses part of the run, or holds it in the lines current when the sampler woke'}; hits are exact`, 'time every line with -x');
   const wallMs = run.wall * 1e3;
   // A few preemptions are normal (on 2 cores the -x clock thread holds one); a tenth of the run is not.
   if (run.waitedMs !== undefined && run.waitedMs >= 1 && run.waitedMs > 0.1 * wallMs) {
